@@ -1,0 +1,30 @@
+/**
+ * The `go` statement.
+ */
+import { type Goroutine, spawn } from "./internal/scheduler.js";
+
+export type { Goroutine } from "./internal/scheduler.js";
+
+/**
+ * go starts `fn(...args)` as a new goroutine and returns at once; the caller runs on and the goroutine
+ * starts on the next microtask. Arguments are evaluated at the call, as in Go.
+ *
+ * The goroutine lives until `fn` returns or its promise settles. If it throws or rejects and nothing
+ * catches it, the process crashes as Go does on a panic (`panic: <message>`, the goroutine's id and stack,
+ * exit code 2) unless `runtime.setPanicHandler` takes the error.
+ *
+ * @returns the goroutine's {@link Goroutine} record; its `id` is unique for the process's lifetime.
+ * @throws TypeError if `fn` is not a function.
+ *
+ * @example
+ * ```ts
+ * import { go, Chan } from "goroutine";
+ * const done = new Chan<string>();
+ * go(async (name: string) => { await done.send(`hello, ${name}`); }, "gopher");
+ * console.log(await done.recv()); // "hello, gopher"
+ * ```
+ */
+export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Goroutine {
+  if (typeof fn !== "function") throw new TypeError(`go: expected a function, got ${typeof fn}`);
+  return spawn(fn as (...args: never[]) => unknown, args, go as (...args: never[]) => unknown);
+}

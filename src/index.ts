@@ -1,0 +1,12 @@
+/**
+ * goroutine — Go's concurrency model for Node.js.
+ *
+ * The root module has the `go` statement, channels and `select`, and re-exports every Go package of the
+ * library as a namespace, so `import { go, Chan, select, recv, time, context, sync } from "goroutine"`
+ * reads like Go.
+ */
+export { go, type Goroutine } from "./go.js";
+export { Chan, ChanClosedError } from "./internal/chan.js";
+export { select, recv, send, type SelectCase } from "./select.js";
+export * as runtime from "./runtime/index.js";
+export * as time from "./time/index.js";

@@ -1,0 +1,71 @@
+/**
+ * The clock seam. Every timer and every reading of the time in the library goes through `clockOf(g)`:
+ * the real clock normally, the bubble's fake clock for a goroutine inside a synctest bubble. No other
+ * module calls setTimeout, setInterval, Date.now or performance.now for time-keeping.
+ *
+ * Invariants:
+ * - `now()` is milliseconds since the Unix epoch (fractions allowed) and never goes backwards.
+ * - A timer set for `at` fires once, no earlier than `now() >= at`, unless cleared first; clearing a fired
+ *   or cleared timer is a no-op.
+ */
+import { type G, currentG } from "./scheduler.js";
+
+/** A pending timer of a {@link Clock}. */
+export interface TimerHandle {
+  /** Cancels the timer; returns true if it had not fired yet. */
+  clear(): boolean;
+}
+
+/** A source of time and timers: the real one or a synctest bubble's fake one. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `fn` once when the clock reaches `at` (epoch ms). */
+  setTimer(at: number, fn: () => void): TimerHandle;
+}
+
+const origin = performance.timeOrigin;
+
+class RealTimer implements TimerHandle {
+  fired = false;
+  handle: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly fn: () => void) {}
+  clear(): boolean {
+    if (this.fired || this.handle === undefined) return false;
+    clearTimeout(this.handle);
+    this.handle = undefined;
+    return true;
+  }
+}
+
+/** The real clock: wall time from performance.timeOrigin + performance.now(), timers from setTimeout. */
+export const realClock: Clock = {
+  now: () => origin + performance.now(),
+  setTimer(at: number, fn: () => void): TimerHandle {
+    const t = new RealTimer(fn);
+    const delay = Math.max(0, at - (origin + performance.now()));
+    // setTimeout takes at most 2^31-1 ms; longer waits are re-armed in steps.
+    const arm = (d: number): void => {
+      t.handle = setTimeout(
+        () => {
+          const left = at - (origin + performance.now());
+          if (left > 0) {
+            arm(left);
+            return;
+          }
+          t.fired = true;
+          t.handle = undefined;
+          fn();
+        },
+        Math.min(d, 2 ** 31 - 1),
+      );
+    };
+    arm(delay);
+    return t;
+  },
+};
+
+/** The clock that governs goroutine `g` (the current one by default). */
+export function clockOf(g: G = currentG()): Clock {
+  return g.bubble?.clock ?? realClock;
+}

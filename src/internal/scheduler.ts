@@ -1,0 +1,408 @@
+/**
+ * The scheduler seam: goroutine records, the registry, parking and waking, preemption, panics and the
+ * process-exit deadlock check. Every blocking primitive of the library parks through here, which is what
+ * lets the runtime say what each goroutine waits on and lets synctest know when a bubble is idle.
+ *
+ * Invariants:
+ * - A goroutine record (G) is in the registry list from `go()` until its function settles; the main
+ *   goroutine (id 1) is always there. `live` equals the list's length.
+ * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: set by `park`, cleared by
+ *   `ready`. A primitive calls `ready` before (or while) it settles the promise the goroutine awaits.
+ * - The current goroutine is the AsyncLocalStorage store; outside any goroutine it is the main goroutine.
+ *   The store is entered once per goroutine (in `start`) and flows through every await by Node's hooks.
+ * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
+ *   by the next macrotask turn.
+ *
+ * Why AsyncLocalStorage rather than a "current goroutine" variable set on resume: a continuation after
+ * `await` runs when V8 drains the microtask queue, not when we settle the promise, so a variable set by
+ * the waker would be wrong whenever two goroutines are woken in one turn. ALS costs a promise hook per
+ * promise; bench/ measures it, and it is what makes the dump and synctest's membership exact.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { writeSync } from "node:fs";
+
+/** Goroutine states, as the dump prints them. */
+export const RUNNABLE = 0;
+export const WAITING = 1;
+export const DEAD = 2;
+
+/** Hooks a synctest bubble installs on its goroutines; see src/internal/bubble.ts. */
+export interface BubbleHooks {
+  /** Called when a goroutine of the bubble parks; `durable` says whether only the bubble can wake it. */
+  onPark(g: G, durable: boolean): void;
+  /** Called when a parked goroutine of the bubble is made runnable again. */
+  onReady(g: G): void;
+  /** Called when a goroutine of the bubble starts. */
+  onStart(g: G): void;
+  /** Called when a goroutine of the bubble has finished. */
+  onExit(g: G): void;
+  /** The bubble's id, for error messages and dumps. */
+  readonly id: number;
+  /** The bubble's fake clock. */
+  readonly clock: import("./clock.js").Clock;
+}
+
+/** A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. */
+export class G {
+  state = RUNNABLE;
+  /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
+  waitReason = "";
+  /** performance.now() when it parked. */
+  waitSince = 0;
+  /** Whether the current wait is durable (only its bubble can end it); meaningful inside a bubble. */
+  durable = false;
+  /** Registry list links; owned by the registry. */
+  prevG: G | null = null;
+  nextG: G | null = null;
+  constructor(
+    readonly id: number,
+    /** The function the goroutine runs, for the dump. */
+    readonly fn: ((...args: never[]) => unknown) | undefined,
+    /** Id of the goroutine that called `go`. */
+    readonly parentId: number,
+    /** Where `go` was called, when creation stacks are on. */
+    readonly site: string | undefined,
+    /** The synctest bubble it belongs to, if any. */
+    readonly bubble: BubbleHooks | undefined,
+  ) {}
+}
+
+/** The public view of a goroutine. */
+export interface Goroutine {
+  /** The goroutine's id: 1 is the main goroutine; ids are never reused. */
+  readonly id: number;
+}
+
+const als = new AsyncLocalStorage<G>();
+let nextId = 1;
+/** The main goroutine: the process's top level and everything not started by `go`. */
+export const mainG = new G(nextId++, undefined, 0, undefined, undefined);
+let head: G = mainG;
+let live = 1;
+
+/** The goroutine running now. */
+export function currentG(): G {
+  return als.getStore() ?? mainG;
+}
+
+/** Live goroutines, the main one included. */
+export function numGoroutine(): number {
+  return live;
+}
+
+/** Every live goroutine, oldest first. */
+export function allGoroutines(): G[] {
+  const out: G[] = [];
+  for (let g: G | null = head; g !== null; g = g.nextG) out.push(g);
+  return out.reverse();
+}
+
+// ---- creation stacks ---------------------------------------------------------------------------------
+
+let creationStacks = process.env["GOROUTINE_STACKS"] !== "0";
+
+/** Turns capture of creation sites on or off (on by default; `GOROUTINE_STACKS=0` starts it off). */
+export function setCreationStacks(on: boolean): boolean {
+  const prev = creationStacks;
+  creationStacks = on;
+  return prev;
+}
+
+const siteHolder: { stack?: string } = {};
+function captureSite(skip: (...args: never[]) => unknown): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.captureStackTrace(siteHolder, skip);
+  Error.stackTraceLimit = limit;
+  const s = siteHolder.stack;
+  siteHolder.stack = undefined;
+  if (s === undefined) return undefined;
+  const nl = s.indexOf("\n");
+  return nl < 0 ? undefined : s.slice(nl + 1).trim().replace(/^at /, "");
+}
+
+// ---- spawning ----------------------------------------------------------------------------------------
+
+type AnyFn = (...args: never[]) => unknown;
+
+/** Goroutines created but not yet started; drained by one microtask. */
+let pendingG: G[] = [];
+let pendingArgs: unknown[][] = [];
+let drainScheduled = false;
+
+/**
+ * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
+ * runs on first, as in Go. `skip` is the public function to hide from the creation site.
+ */
+export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHooks): G {
+  const parent = currentG();
+  const g = new G(
+    nextId++,
+    fn,
+    parent.id,
+    creationStacks ? captureSite(skip) : undefined,
+    bubble ?? parent.bubble,
+  );
+  g.nextG = head;
+  head.prevG = g;
+  head = g;
+  live++;
+  g.bubble?.onStart(g);
+  pendingG.push(g);
+  pendingArgs.push(args);
+  if (!drainScheduled) {
+    drainScheduled = true;
+    queueMicrotask(drainSpawns);
+  }
+  return g;
+}
+
+function drainSpawns(): void {
+  const gs = pendingG;
+  const as = pendingArgs;
+  pendingG = [];
+  pendingArgs = [];
+  drainScheduled = false;
+  for (let i = 0; i < gs.length; i++) als.run(gs[i]!, start, gs[i]!, as[i]!);
+}
+
+function start(g: G, args: unknown[]): void {
+  const fn = g.fn as (...a: unknown[]) => unknown;
+  let r: unknown;
+  try {
+    r = fn(...args);
+  } catch (e) {
+    fail(g, e);
+    return;
+  }
+  if (r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function") {
+    (r as PromiseLike<unknown>).then(
+      () => exit(g),
+      (e: unknown) => fail(g, e),
+    );
+  } else {
+    exit(g);
+  }
+}
+
+function exit(g: G): void {
+  if (g.state === DEAD) return;
+  g.state = DEAD;
+  const p = g.prevG;
+  const n = g.nextG;
+  if (p !== null) p.nextG = n;
+  else head = n!;
+  if (n !== null) n.prevG = p;
+  g.prevG = g.nextG = null;
+  live--;
+  g.bubble?.onExit(g);
+}
+
+// ---- panics ------------------------------------------------------------------------------------------
+
+/** Takes uncaught goroutine errors instead of crashing the process. */
+export type PanicHandler = (err: unknown, g: Goroutine) => void;
+let panicHandler: PanicHandler | undefined;
+
+/** Installs `h` (or removes the handler with `undefined`) and returns the previous one. */
+export function setPanicHandler(h: PanicHandler | undefined): PanicHandler | undefined {
+  if (h !== undefined && typeof h !== "function") {
+    throw new TypeError("runtime.setPanicHandler: handler must be a function or undefined");
+  }
+  const prev = panicHandler;
+  panicHandler = h;
+  return prev;
+}
+
+/** A goroutine is failing with `err`: hand it to the bubble, the handler, or crash like Go. */
+let bubblePanic: ((g: G, err: unknown) => boolean) | undefined;
+/** synctest installs this so a panic inside a bubble fails that test instead of the process. */
+export function setBubblePanicRoute(f: (g: G, err: unknown) => boolean): void {
+  bubblePanic = f;
+}
+
+function fail(g: G, err: unknown): void {
+  exit(g);
+  if (g.bubble !== undefined && bubblePanic !== undefined && bubblePanic(g, err)) return;
+  if (panicHandler !== undefined) {
+    panicHandler(err, g);
+    return;
+  }
+  crash(`panic: ${panicMessage(err)}\n\ngoroutine ${g.id} [running]:\n${panicStack(g, err)}\n`);
+}
+
+/** Go prints a panic's value: an error's message, or the value itself. */
+export function panicMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const name = err.name === "Error" ? "" : `${err.name}: `;
+    return name + err.message;
+  }
+  return typeof err === "string" ? err : String(err);
+}
+
+function panicStack(g: G, err: unknown): string {
+  let stack = "";
+  if (err instanceof Error && typeof err.stack === "string") {
+    stack = err.stack
+      .split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .map((l) => "\t" + l.trim().replace(/^at /, ""))
+      .join("\n");
+  }
+  const created = g.id === 1 ? "" : `\n${createdBy(g)}`;
+  return (stack === "" ? "\t(no stack)" : stack) + created;
+}
+
+/** The "created by" line of the dump. */
+export function createdBy(g: G): string {
+  const where = g.site === undefined ? "" : `\n\t${g.site}`;
+  return `created by goroutine ${g.parentId}${where}`;
+}
+
+/** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
+export function crash(text: string): never {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr closed: exit anyway
+  }
+  process.exit(2);
+}
+
+// ---- parking and preemption --------------------------------------------------------------------------
+
+let deadlockHookInstalled = false;
+
+/**
+ * Marks `g` as blocked on a primitive. `durable` says whether only its bubble can wake it (channels and
+ * conds made in the same bubble, timers of the bubble).
+ */
+export function park(g: G, reason: string, durable: boolean): void {
+  g.state = WAITING;
+  g.waitReason = reason;
+  g.waitSince = performance.now();
+  g.durable = durable;
+  if (!deadlockHookInstalled) installDeadlockHook();
+  g.bubble?.onPark(g, durable);
+}
+
+/** Marks a parked goroutine runnable again. Idempotent. */
+export function ready(g: G): void {
+  if (g.state !== WAITING) return;
+  g.state = RUNNABLE;
+  g.bubble?.onReady(g);
+}
+
+/**
+ * Preemption. A chain of goroutines that keep waking each other lives entirely in the microtask queue
+ * and would starve timers and I/O forever. Every 256 operations we read the clock; if the event loop has
+ * not had a turn for `SLICE_MS`, wakes and completions are deferred to a `setImmediate`, which ends the
+ * microtask chain and lets the loop run its timers and I/O first (Go preempts after 10 ms likewise).
+ */
+const SLICE_MS = 10;
+let ops = 0;
+let probePending = false;
+let burstStart = 0;
+/** True while wakes must wait for the next macrotask turn. */
+export let mustYield = false;
+let deferred: (() => void)[] = [];
+
+function probe(): void {
+  probePending = false;
+  mustYield = false;
+  const d = deferred;
+  deferred = [];
+  for (let i = 0; i < d.length; i++) d[i]!();
+}
+
+/** Counts one operation; cheap, with a clock read every 256 calls. */
+export function tick(): void {
+  if ((++ops & 255) !== 0) return;
+  const now = performance.now();
+  if (!probePending) {
+    probePending = true;
+    burstStart = now;
+    setImmediate(probe);
+  } else if (now - burstStart > SLICE_MS) {
+    mustYield = true;
+  }
+}
+
+/** Runs `f` now, or at the next macrotask turn while a preemption is pending. */
+export function defer(f: () => void): void {
+  deferred.push(f);
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** A settled promise for a completed operation, or one that waits out a pending preemption. */
+export function done(): Promise<void> {
+  tick();
+  if (!mustYield) return RESOLVED;
+  return new Promise<void>((r) => deferred.push(r));
+}
+
+/** Like {@link done} but carrying a value. */
+export function doneWith<T>(v: T): Promise<T> {
+  tick();
+  if (!mustYield) return Promise.resolve(v);
+  return new Promise<T>((r) => deferred.push(() => r(v)));
+}
+
+// ---- deadlock detection ------------------------------------------------------------------------------
+
+let deadlockCheckers: (() => boolean)[] = [];
+/** Extra blockers that keep the process alive legitimately (cross-thread waits); true = something pending. */
+export function addLivenessCheck(f: () => boolean): void {
+  deadlockCheckers.push(f);
+}
+
+function installDeadlockHook(): void {
+  deadlockHookInstalled = true;
+  process.on("beforeExit", onBeforeExit);
+}
+
+function onBeforeExit(): void {
+  // The event loop is empty: no timer, I/O or immediate can wake anyone any more.
+  for (const f of deadlockCheckers) if (f()) return;
+  let blocked = false;
+  for (let g: G | null = head; g !== null; g = g.nextG) {
+    if (g.state === WAITING) {
+      blocked = true;
+      break;
+    }
+  }
+  if (!blocked) return;
+  crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);
+}
+
+// ---- the dump ----------------------------------------------------------------------------------------
+
+/** Formats milliseconds compactly for the dump ("850ms", "3.2s", "5 minutes"). */
+function waitedFor(ms: number): string {
+  if (ms >= 60_000) return `${Math.floor(ms / 60_000)} minutes`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(1)}s`;
+  return `${Math.round(ms)}ms`;
+}
+
+/** One goroutine's block of the dump. */
+export function describe(g: G, now: number, cur: G): string {
+  let state: string;
+  if (g.state === WAITING) {
+    state = `${g.waitReason}${g.bubble !== undefined ? (g.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - g.waitSince)}`;
+  } else {
+    state = g === cur ? "running" : "runnable";
+  }
+  const name = g.id === 1 ? "main" : g.fn !== undefined && g.fn.name !== "" ? g.fn.name : "anonymous";
+  const bubble = g.bubble !== undefined ? ` (synctest bubble ${g.bubble.id})` : "";
+  const created = g.id === 1 ? "" : `\n${createdBy(g)}`;
+  return `goroutine ${g.id} [${state}]${bubble}:\n${name}(...)${created}\n`;
+}
+
+/** Go's goroutine dump of every live goroutine, oldest first. */
+export function dump(filter?: (g: G) => boolean): string {
+  const now = performance.now();
+  const cur = currentG();
+  const parts: string[] = [];
+  for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur));
+  return parts.join("\n");
+}

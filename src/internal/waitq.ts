@@ -1,0 +1,87 @@
+/**
+ * Wait queues of channels: intrusive doubly linked lists of {@link Sudog}s (Go's `waitq` of `sudog`s).
+ *
+ * Invariants:
+ * - A sudog is in at most one queue at a time, and `sg.queue` names it (null when in none).
+ * - push, shift and remove are O(1); removal is what lets a finished select take its other cases out of
+ *   every channel at once, so no stale waiter is ever left behind (a select looping on a quiet channel
+ *   would otherwise grow that channel's queue without bound).
+ */
+import type { G } from "./scheduler.js";
+
+/** How a parked operation completes. */
+export const M_RECV = 0; // resolve(value)
+export const M_RECV_OK = 1; // resolve([value, ok])
+export const M_ITER = 2; // resolve(IteratorResult)
+export const M_SEND = 3; // resolve() / reject(closed)
+export const M_SELECT = 4; // complete the select's state
+
+/** A select that is parked: shared by the sudogs of all its cases. */
+export interface SelectState {
+  /** Set once, by whoever completes the select first. */
+  done: boolean;
+  /** Index of the case that fired. */
+  index: number;
+  value: unknown;
+  ok: boolean;
+  /** The chosen case was a send on a channel that got closed. */
+  closedSend: boolean;
+  sudogs: Sudog[];
+  resolve: () => void;
+}
+
+/** A goroutine waiting in one channel's queue (Go's sudog). */
+export class Sudog {
+  next: Sudog | null = null;
+  prev: Sudog | null = null;
+  queue: WaitQ | null = null;
+  /** The value to send, or the value received. */
+  elem: unknown;
+  ok = false;
+  resolve: ((v: never) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
+  constructor(
+    readonly g: G,
+    readonly mode: number,
+    readonly sel: SelectState | null,
+    readonly caseIndex: number,
+  ) {}
+}
+
+/** A FIFO of sudogs. */
+export class WaitQ {
+  first: Sudog | null = null;
+  last: Sudog | null = null;
+  size = 0;
+
+  push(sg: Sudog): void {
+    sg.queue = this;
+    sg.prev = this.last;
+    sg.next = null;
+    if (this.last === null) this.first = sg;
+    else this.last.next = sg;
+    this.last = sg;
+    this.size++;
+  }
+
+  /** Removes and returns the oldest waiter, or null. */
+  shift(): Sudog | null {
+    const sg = this.first;
+    if (sg === null) return null;
+    this.remove(sg);
+    return sg;
+  }
+
+  remove(sg: Sudog): void {
+    if (sg.queue !== this) return;
+    const p = sg.prev;
+    const n = sg.next;
+    if (p === null) this.first = n;
+    else p.next = n;
+    if (n === null) this.last = p;
+    else n.prev = p;
+    sg.prev = sg.next = null;
+    sg.queue = null;
+    this.size--;
+  }
+}
