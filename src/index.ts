@@ -7,6 +7,13 @@
  */
 export { go, type Goroutine } from "./go.js";
 export { Chan, ChanClosedError } from "./internal/chan.js";
-export { select, recv, send, type SelectCase } from "./select.js";
+export { select, recv, send, type SelectCase, type CasesResult } from "./select.js";
 export * as runtime from "./runtime/index.js";
 export * as time from "./time/index.js";
+export * as context from "./context/index.js";
+export * as sync from "./sync/index.js";
+export * as errgroup from "./errgroup/index.js";
+export * as singleflight from "./singleflight/index.js";
+export * as semaphore from "./semaphore/index.js";
+export * as synctest from "./synctest/index.js";
+export * as signal from "./signal/index.js";

@@ -328,9 +328,18 @@ export function tick(): void {
   }
 }
 
-/** Runs `f` now, or at the next macrotask turn while a preemption is pending. */
+/** Queues `f` for the next macrotask turn (used while a preemption is pending). */
 export function defer(f: () => void): void {
   deferred.push(f);
+}
+
+/**
+ * Settles a woken goroutine's promise: `f` runs now, or at the next macrotask turn while a preemption is
+ * pending. Primitives call `ready(g)` first, then `wake(() => resolve(...))`.
+ */
+export function wake(f: () => void): void {
+  if (mustYield) deferred.push(f);
+  else f();
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();

@@ -1,0 +1,2 @@
+/** `goroutine/context`: see ../../../shared/API.md. (Being built.) */
+export {};

@@ -1,0 +1,2 @@
+/** `goroutine/errgroup`: see ../../../shared/API.md. (Being built.) */
+export {};

@@ -1,0 +1,2 @@
+/** `goroutine/semaphore`: see ../../../shared/API.md. (Being built.) */
+export {};

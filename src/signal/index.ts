@@ -1,0 +1,2 @@
+/** `goroutine/signal`: see ../../../shared/API.md. (Being built.) */
+export {};

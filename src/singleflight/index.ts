@@ -1,0 +1,2 @@
+/** `goroutine/singleflight`: see ../../../shared/API.md. (Being built.) */
+export {};

@@ -1,0 +1,2 @@
+/** `goroutine/sync`: see ../../../shared/API.md. (Being built.) */
+export {};

@@ -1,0 +1,2 @@
+/** `goroutine/synctest`: see ../../../shared/API.md. (Being built.) */
+export {};
