@@ -1,0 +1,520 @@
+/**
+ * Core benchmark: goroutine's channels, select and `go` against peer libraries, in one process.
+ *
+ *   npm run bench                      (build, then run)
+ *   node dist/bench/core.js            (after a build)
+ *   node dist/bench/core.js --only=pingpong,select --samples=9 --json=out.json
+ *
+ * Method (see bench/README.md):
+ * - Every contender of every workload is sampled the same way: a calibration run sizes a batch of
+ *   operations to last about `--sample-ms` (default 40 ms), one warm-up batch runs, then `--samples`
+ *   (default 7) batches are timed with `process.hrtime.bigint()` and the median ns/op is reported.
+ *   The spawn workload has a fixed size (200,000 goroutines per batch) and 5 samples.
+ * - A full GC runs before each batch so one contender's garbage is not collected on another's clock.
+ * - ORDER MATTERS: goroutine turns on AsyncLocalStorage the first time a goroutine starts, and from then
+ *   on Node runs a promise hook for every promise in the process, which slows every async library.
+ *   So all peers and the bare-async baselines are measured first, and goroutine's modules are only
+ *   imported (dynamically) after that. The bare-async baseline is measured again at the end to show
+ *   what the hook costs code that does not use the library at all.
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { availableParallelism, cpus } from "node:os";
+import { writeFileSync } from "node:fs";
+import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from "ts-chan";
+import { channel as cspChannel, select as cspSelect, type Channel as CspChannel } from "@thi.ng/csp";
+
+// ---- options -----------------------------------------------------------------------------------------
+
+function option(name: string, fallback: string): string {
+  const prefix = `--${name}=`;
+  for (const a of process.argv.slice(2)) if (a.startsWith(prefix)) return a.slice(prefix.length);
+  return fallback;
+}
+
+const SAMPLE_MS = Number(option("sample-ms", "40"));
+const SAMPLES = Math.max(3, Number(option("samples", "7")));
+const SPAWN_N = Number(option("spawn-n", "200000"));
+const SPAWN_SAMPLES = Math.max(3, Number(option("spawn-samples", "5")));
+const ONLY = option("only", "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter((s) => s !== "");
+const JSON_OUT = option("json", "");
+
+// A full collection between batches, without asking the user for --expose-gc.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+// ---- sampling ----------------------------------------------------------------------------------------
+
+/** Runs `n` operations of one workload; resolves when all are done. */
+type Run = (n: number) => Promise<void>;
+
+async function timed(run: Run, n: number): Promise<number> {
+  gc();
+  const t0 = process.hrtime.bigint();
+  await run(n);
+  return Number(process.hrtime.bigint() - t0);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Measure {
+  /** Median ns per operation. */
+  ns: number;
+  /** Spread of the samples: (max - min) / median. */
+  spread: number;
+  /** Operations per sample. */
+  n: number;
+}
+
+/** Calibrates a batch size of about SAMPLE_MS, warms up, then takes the median of SAMPLES batches. */
+async function measure(run: Run, fixedN?: number): Promise<Measure> {
+  let n = fixedN ?? 256;
+  if (fixedN === undefined) {
+    // Grow until one batch takes a quarter of the sample time, then scale to the full sample time.
+    for (;;) {
+      const t = await timed(run, n);
+      if (t >= (SAMPLE_MS * 1e6) / 4 || n >= 1 << 24) {
+        n = Math.max(256, Math.round((n * SAMPLE_MS * 1e6) / t));
+        break;
+      }
+      n *= 4;
+    }
+  }
+  await timed(run, n); // warm-up
+  const count = fixedN === undefined ? SAMPLES : SPAWN_SAMPLES;
+  const per: number[] = [];
+  for (let i = 0; i < count; i++) per.push((await timed(run, n)) / n);
+  const med = median(per);
+  return { ns: med, spread: (Math.max(...per) - Math.min(...per)) / med, n };
+}
+
+// ---- workloads -----------------------------------------------------------------------------------------
+
+interface Contender {
+  name: string;
+  run: Run;
+  /** False for goroutine itself; true for the peers it is compared with. */
+  peer: boolean;
+}
+
+interface Workload {
+  id: string;
+  title: string;
+  unit: string;
+  /** Fixed batch size (spawn), else calibrated. */
+  fixedN?: number;
+  /** Absolute target in ns/op, or a ratio to the best peer. */
+  target: { ns: number } | { ratio: number };
+  go: string;
+  peers: Contender[];
+  ours: Contender[];
+}
+
+// --- ts-chan --------------------------------------------------------------------------------------------
+
+function tsPingPong(unsafe: boolean): Run {
+  return async (n) => {
+    const ping = new TsChan<number>(0).setUnsafe(unsafe);
+    const pong = new TsChan<number>(0).setUnsafe(unsafe);
+    const echo = (async () => {
+      for (;;) {
+        const r = await ping.recv();
+        if (r.done === true) return;
+        await pong.send(r.value + 1);
+      }
+    })();
+    for (let i = 0; i < n; i++) {
+      await ping.send(i);
+      await pong.recv();
+    }
+    ping.close();
+    await echo;
+  };
+}
+
+function tsStream(unsafe: boolean): Run {
+  return async (n) => {
+    const ch = new TsChan<number>(128).setUnsafe(unsafe);
+    const producer = (async () => {
+      for (let i = 0; i < n; i++) await ch.send(i);
+    })();
+    for (let i = 0; i < n; i++) await ch.recv();
+    await producer;
+  };
+}
+
+function tsSelect(unsafe: boolean): Run {
+  return async (n) => {
+    const a = new TsChan<number>(128).setUnsafe(unsafe);
+    const b = new TsChan<number>(128).setUnsafe(unsafe);
+    const producer = (async () => {
+      for (let i = 0; i < n; i++) await ((i & 1) === 0 ? a : b).send(i);
+    })();
+    const sel = new TsSelect([tsRecv(a), tsRecv(b)]).setUnsafe(unsafe);
+    for (let i = 0; i < n; i++) {
+      const k = await sel.wait();
+      sel.recv(sel.cases[k]);
+    }
+    await producer;
+  };
+}
+
+// --- @thi.ng/csp (no unbuffered channels: its smallest buffer is 1) -----------------------------------
+
+const cspPingPong: Run = async (n) => {
+  const ping: CspChannel<number> = cspChannel<number>(1);
+  const pong: CspChannel<number> = cspChannel<number>(1);
+  const echo = (async () => {
+    for (;;) {
+      const v = await ping.read();
+      if (v === undefined) return;
+      await pong.write(v + 1);
+    }
+  })();
+  for (let i = 0; i < n; i++) {
+    await ping.write(i);
+    await pong.read();
+  }
+  ping.close();
+  await echo;
+};
+
+const cspStream: Run = async (n) => {
+  const ch = cspChannel<number>(128);
+  const producer = (async () => {
+    for (let i = 0; i < n; i++) await ch.write(i);
+  })();
+  for (let i = 0; i < n; i++) await ch.read();
+  await producer;
+};
+
+const cspSelectRun: Run = async (n) => {
+  const a = cspChannel<number>(128);
+  const b = cspChannel<number>(128);
+  const producer = (async () => {
+    for (let i = 0; i < n; i++) await ((i & 1) === 0 ? a : b).write(i);
+  })();
+  for (let i = 0; i < n; i++) await cspSelect(a, b);
+  await producer;
+};
+
+// --- bare async functions (the floor for spawn + join) -------------------------------------------------
+
+let sink = 0;
+async function bareWork(): Promise<void> {
+  sink++;
+}
+
+const bareAll: Run = async (n) => {
+  const ps = new Array<Promise<void>>(n);
+  for (let i = 0; i < n; i++) ps[i] = bareWork();
+  await Promise.all(ps);
+};
+
+// The join counts completions through each task's promise, as the library's own join must.
+const bareCounter: Run = async (n) => {
+  let left = n;
+  let finish!: () => void;
+  const allDone = new Promise<void>((r) => (finish = r));
+  const countDown = (): void => {
+    if (--left === 0) finish();
+  };
+  for (let i = 0; i < n; i++) void bareWork().then(countDown);
+  await allDone;
+};
+
+// --- goroutine (imported only after every peer has run) -----------------------------------------------
+
+async function loadOurs(): Promise<{
+  pingPong: Run;
+  stream: Run;
+  select: Run;
+  spawnJoin: Run;
+  setCreationStacks: (on: boolean) => boolean;
+}> {
+  const { go } = await import("../src/go.js");
+  const { Chan } = await import("../src/internal/chan.js");
+  const { select, recv } = await import("../src/select.js");
+  const { setCreationStacks } = await import("../src/runtime/index.js");
+
+  const pingPong: Run = async (n) => {
+    const ping = new Chan<number>();
+    const pong = new Chan<number>();
+    go(async () => {
+      for (;;) {
+        const [v, ok] = await ping.recvOk();
+        if (!ok) return;
+        await pong.send(v! + 1);
+      }
+    });
+    for (let i = 0; i < n; i++) {
+      await ping.send(i);
+      await pong.recv();
+    }
+    ping.close();
+  };
+
+  const stream: Run = async (n) => {
+    const ch = new Chan<number>(128);
+    go(async () => {
+      for (let i = 0; i < n; i++) await ch.send(i);
+    });
+    for (let i = 0; i < n; i++) await ch.recv();
+  };
+
+  const take = (v: number | undefined): number | undefined => v;
+  const selectRun: Run = async (n) => {
+    const a = new Chan<number>(128);
+    const b = new Chan<number>(128);
+    go(async () => {
+      for (let i = 0; i < n; i++) await ((i & 1) === 0 ? a : b).send(i);
+    });
+    // Written the way users write it: the cases are built anew on every iteration.
+    for (let i = 0; i < n; i++) await select([recv(a, take), recv(b, take)]);
+  };
+
+  const spawnJoin: Run = async (n) => {
+    let left = n;
+    const allDone = new Chan<void>();
+    const work = async (): Promise<void> => {
+      sink++;
+      if (--left === 0) allDone.close();
+    };
+    for (let i = 0; i < n; i++) go(work);
+    await allDone.recv();
+  };
+
+  return { pingPong, stream, select: selectRun, spawnJoin, setCreationStacks };
+}
+
+// ---- the run -------------------------------------------------------------------------------------------
+
+interface Row {
+  workload: Workload;
+  ours: Contender;
+  oursM: Measure;
+  bestPeer: string;
+  bestPeerNs: number;
+  ratio: number;
+  targetText: string;
+  pass: boolean;
+}
+
+function fmt(ns: number): string {
+  if (ns >= 100) return Math.round(ns).toLocaleString("en-US");
+  return ns.toFixed(1);
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const lazyOurs: { current?: Awaited<ReturnType<typeof loadOurs>> } = {};
+  const ours = (): Awaited<ReturnType<typeof loadOurs>> => lazyOurs.current!;
+  const stacks = (on: boolean, run: () => Run): Run => async (n) => {
+    const prev = ours().setCreationStacks(on);
+    try {
+      await run()(n);
+    } finally {
+      ours().setCreationStacks(prev);
+    }
+  };
+
+  const workloads: Workload[] = [
+    {
+      id: "pingpong",
+      title: "unbuffered ping-pong",
+      unit: "ns/round trip",
+      target: { ns: 400 },
+      go: "268",
+      peers: [
+        { name: "ts-chan (safe)", run: tsPingPong(false), peer: true },
+        { name: "ts-chan (unsafe)", run: tsPingPong(true), peer: true },
+        { name: "@thi.ng/csp (buf 1)", run: cspPingPong, peer: true },
+      ],
+      ours: [{ name: "goroutine", run: (n) => ours().pingPong(n), peer: false }],
+    },
+    {
+      id: "stream",
+      title: "buffered(128) stream",
+      unit: "ns/value",
+      target: { ns: 110 },
+      go: "36",
+      peers: [
+        { name: "ts-chan (safe)", run: tsStream(false), peer: true },
+        { name: "ts-chan (unsafe)", run: tsStream(true), peer: true },
+        { name: "@thi.ng/csp", run: cspStream, peer: true },
+      ],
+      ours: [{ name: "goroutine", run: (n) => ours().stream(n), peer: false }],
+    },
+    {
+      id: "select",
+      title: "select over 2 buffered chans",
+      unit: "ns/select",
+      target: { ns: 200 },
+      go: "67",
+      peers: [
+        { name: "ts-chan (safe)", run: tsSelect(false), peer: true },
+        { name: "ts-chan (unsafe)", run: tsSelect(true), peer: true },
+        { name: "@thi.ng/csp", run: cspSelectRun, peer: true },
+      ],
+      ours: [{ name: "goroutine", run: (n) => ours().select(n), peer: false }],
+    },
+    {
+      id: "spawn",
+      title: `spawn + join ${SPAWN_N.toLocaleString("en-US")}`,
+      unit: "ns/task",
+      fixedN: SPAWN_N,
+      target: { ratio: 2 },
+      go: "—",
+      peers: [
+        { name: "async fn + Promise.all", run: bareAll, peer: true },
+        { name: "async fn + counter", run: bareCounter, peer: true },
+      ],
+      ours: [
+        { name: "goroutine (stacks on)", run: stacks(true, () => ours().spawnJoin), peer: false },
+        { name: "goroutine (stacks off)", run: stacks(false, () => ours().spawnJoin), peer: false },
+      ],
+    },
+  ];
+  const selected = workloads.filter((w) => ONLY.length === 0 || ONLY.includes(w.id));
+
+  console.log(`goroutine core benchmark — ${new Date().toISOString()}`);
+  console.log(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs ` +
+      `(${cpus()[0]?.model.trim() ?? "unknown"})`,
+  );
+  console.log(
+    `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms after a warm-up (spawn: ${SPAWN_SAMPLES} samples of ` +
+      `${SPAWN_N} tasks); GC between samples`,
+  );
+  console.log(
+    "phase 1: peers and bare-async baselines, BEFORE goroutine is loaded (it enables AsyncLocalStorage\n" +
+      "         promise hooks at the first goroutine start, which slow every promise afterwards)",
+  );
+
+  const peerNs = new Map<Workload, Map<string, Measure>>();
+  for (const w of selected) {
+    const m = new Map<string, Measure>();
+    peerNs.set(w, m);
+    for (const c of w.peers) {
+      const r = await measure(c.run, w.fixedN);
+      m.set(c.name, r);
+      console.log(`  ${pad(w.id, 9)} ${pad(c.name, 24)} ${pad(fmt(r.ns), 8)} ${w.unit}  (±${(r.spread * 50).toFixed(0)}%)`);
+    }
+  }
+
+  console.log("phase 2: goroutine");
+  lazyOurs.current = await loadOurs();
+  const rows: Row[] = [];
+  for (const w of selected) {
+    const peers = peerNs.get(w)!;
+    let bestPeer = "";
+    let bestPeerNs = Infinity;
+    for (const [name, r] of peers) {
+      if (r.ns < bestPeerNs) {
+        bestPeerNs = r.ns;
+        bestPeer = name;
+      }
+    }
+    for (const c of w.ours) {
+      const r = await measure(c.run, w.fixedN);
+      console.log(`  ${pad(w.id, 9)} ${pad(c.name, 24)} ${pad(fmt(r.ns), 8)} ${w.unit}  (±${(r.spread * 50).toFixed(0)}%)`);
+      const ratio = r.ns / bestPeerNs;
+      const t = w.target;
+      const pass = "ns" in t ? r.ns <= t.ns : ratio <= t.ratio;
+      const targetText = "ns" in t ? `≤ ${t.ns} ns` : `≤ ${t.ratio}× bare async`;
+      rows.push({ workload: w, ours: c, oursM: r, bestPeer, bestPeerNs, ratio, targetText, pass });
+    }
+  }
+
+  // The cost of the promise hook to code that does not use the library.
+  let after: Measure | undefined;
+  let before: Measure | undefined;
+  const spawn = selected.find((w) => w.id === "spawn");
+  if (spawn !== undefined) {
+    console.log("phase 3: bare-async baseline again, now that AsyncLocalStorage is on");
+    before = peerNs.get(spawn)!.get("async fn + Promise.all");
+    after = await measure(bareAll, spawn.fixedN);
+    console.log(`  ${pad("spawn", 9)} ${pad("async fn + Promise.all", 24)} ${pad(fmt(after.ns), 8)} ${spawn.unit}`);
+  }
+
+  // ---- the table ----
+  const peerNames: string[] = [];
+  for (const w of selected) for (const c of w.peers) if (!peerNames.includes(c.name)) peerNames.push(c.name);
+  console.log("");
+  console.log("All numbers are ns per operation (median); lower is better. Peers were measured before goroutine");
+  console.log("was loaded, so they ran without the AsyncLocalStorage promise hook.");
+  console.log("");
+  const header = ["workload", "goroutine", "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
+  const lines: string[][] = [];
+  for (const row of rows) {
+    const peers = peerNs.get(row.workload)!;
+    const get = (prefix: string): string => {
+      const hits = [...peers].filter(([name]) => name.startsWith(prefix));
+      if (hits.length === 0) return "—";
+      return fmt(Math.min(...hits.map(([, r]) => r.ns)));
+    };
+    const label = row.workload.ours.length > 1 ? `${row.workload.title} (${row.ours.name.replace(/^goroutine \(|\)$/g, "")})` : row.workload.title;
+    lines.push([
+      label,
+      fmt(row.oursM.ns),
+      get("ts-chan (safe)"),
+      get("ts-chan (unsafe)"),
+      get("@thi.ng/csp"),
+      get("async fn"),
+      row.bestPeer,
+      `${row.ratio.toFixed(2)}×`,
+      row.workload.go,
+      row.targetText,
+      row.pass ? "PASS" : "MISS",
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const out = (cells: string[]): string => `| ${cells.map((c, i) => pad(c, widths[i])).join(" | ")} |`;
+  console.log(out(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const l of lines) console.log(out(l));
+  if (before !== undefined && after !== undefined) {
+    console.log("");
+    console.log(
+      `AsyncLocalStorage cost to plain code: a bare async fn + Promise.all went from ${fmt(before.ns)} to ` +
+        `${fmt(after.ns)} ns/task (${(after.ns / before.ns).toFixed(2)}×) once goroutine had started a goroutine.`,
+    );
+  }
+  console.log("");
+  console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s (sink ${sink > 0 ? "ok" : "?"})`);
+
+  if (JSON_OUT !== "") {
+    const json = {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: availableParallelism(),
+      rows: rows.map((r) => ({
+        workload: r.workload.id,
+        contender: r.ours.name,
+        ns: r.oursM.ns,
+        bestPeer: r.bestPeer,
+        bestPeerNs: r.bestPeerNs,
+        ratio: r.ratio,
+        target: r.targetText,
+        pass: r.pass,
+      })),
+      peers: selected.flatMap((w) => [...peerNs.get(w)!].map(([name, m]) => ({ workload: w.id, name, ns: m.ns }))),
+      alsCost: before !== undefined && after !== undefined ? { before: before.ns, after: after.ns } : undefined,
+    };
+    writeFileSync(JSON_OUT, JSON.stringify(json, null, 2) + "\n");
+    console.log(`wrote ${JSON_OUT}`);
+  }
+}
+
+await main();
