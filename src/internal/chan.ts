@@ -23,6 +23,7 @@ import {
   done,
   mustYield,
   park,
+  pending,
   ready,
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
@@ -189,14 +190,12 @@ export class Chan<T> implements AsyncIterable<T> {
     if (this.closed) return Promise.reject(new ChanClosedError("send on closed channel"));
     if (this.pollSend(value)) return done();
     const g = currentG();
-    return new Promise<void>((resolve, reject) => {
-      const sg = new Sudog(g, M_SEND, null, 0);
-      sg.elem = value;
-      sg.resolve = resolve;
-      sg.reject = reject;
-      this.sendq.push(sg);
-      park(g, "chan send", this.bubble !== undefined);
-    });
+    const sg = new Sudog(g, M_SEND, null, 0);
+    sg.elem = value;
+    const p = pending<void>(sg);
+    this.sendq.push(sg);
+    park(g, "chan send", this.bubble !== undefined);
+    return p;
   }
 
   /**
@@ -223,12 +222,11 @@ export class Chan<T> implements AsyncIterable<T> {
     if (this.isNil) return parkForever("chan receive (nil chan)");
     if (this.pollRecv()) return doneWith(wrap(mode, polledValue, polledOk));
     const g = currentG();
-    return new Promise<unknown>((resolve) => {
-      const sg = new Sudog(g, mode, null, 0);
-      sg.resolve = resolve;
-      this.recvq.push(sg);
-      park(g, "chan receive", this.bubble !== undefined);
-    });
+    const sg = new Sudog(g, mode, null, 0);
+    const p = pending<unknown>(sg);
+    this.recvq.push(sg);
+    park(g, "chan receive", this.bubble !== undefined);
+    return p;
   }
 
   /**

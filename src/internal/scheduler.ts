@@ -185,6 +185,24 @@ function start(g: G, args: unknown[]): void {
   }
 }
 
+/** Runs `fn` as goroutine `g` (its bubble, its identity) without creating a goroutine. */
+export function runAs<R>(g: G, fn: () => R): R {
+  return als.run(g, fn);
+}
+
+/** Runs `fn` outside every goroutine (as main): async resources it creates belong to no bubble. */
+export function runOutside<R>(fn: () => R): R {
+  return als.exit(fn);
+}
+
+/**
+ * Removes `g` from the registry without running it further (a failed synctest bubble abandons its
+ * goroutines: they stay parked forever, but are no longer live and are not reported as a deadlock).
+ */
+export function abandon(g: G): void {
+  exit(g);
+}
+
 function exit(g: G): void {
   if (g.state === DEAD) return;
   g.state = DEAD;
@@ -280,7 +298,7 @@ let deadlockHookInstalled = false;
 export function park(g: G, reason: string, durable: boolean): void {
   g.state = WAITING;
   g.waitReason = reason;
-  g.waitSince = performance.now();
+  g.waitSince = burstNow();
   g.durable = durable;
   if (!deadlockHookInstalled) installDeadlockHook();
   g.bubble?.onPark(g, durable);
@@ -307,6 +325,20 @@ let burstStart = 0;
 export let mustYield = false;
 let deferred: (() => void)[] = [];
 
+/**
+ * The time the current burst of microtasks started: read once per burst (the probe ends the burst at the
+ * next macrotask turn), so parking costs no clock read. A park's recorded time is early by at most one
+ * time slice, which is fine for the dump's "waiting for".
+ */
+function burstNow(): number {
+  if (!probePending) {
+    probePending = true;
+    burstStart = performance.now();
+    setImmediate(probe);
+  }
+  return burstStart;
+}
+
 function probe(): void {
   probePending = false;
   mustYield = false;
@@ -318,14 +350,28 @@ function probe(): void {
 /** Counts one operation; cheap, with a clock read every 256 calls. */
 export function tick(): void {
   if ((++ops & 255) !== 0) return;
-  const now = performance.now();
-  if (!probePending) {
-    probePending = true;
-    burstStart = now;
-    setImmediate(probe);
-  } else if (now - burstStart > SLICE_MS) {
-    mustYield = true;
-  }
+  if (!probePending) burstNow();
+  else if (performance.now() - burstStart > SLICE_MS) mustYield = true;
+}
+
+// Promise capability without a closure per promise: `new Promise(capture)` leaves its functions here.
+let capturedResolve: (v: never) => void = noop;
+let capturedReject: (e: unknown) => void = noop;
+function capture(res: (v: never) => void, rej: (e: unknown) => void): void {
+  capturedResolve = res;
+  capturedReject = rej;
+}
+function noop(): void {}
+
+/** Makes a pending promise and stores its resolve/reject functions on `holder`. */
+export function pending<T>(holder: {
+  resolve: ((v: never) => void) | null;
+  reject: ((e: unknown) => void) | null;
+}): Promise<T> {
+  const p = new Promise<T>(capture as (res: (v: T) => void, rej: (e: unknown) => void) => void);
+  holder.resolve = capturedResolve;
+  holder.reject = capturedReject;
+  return p;
 }
 
 /** Queues `f` for the next macrotask turn (used while a preemption is pending). */
