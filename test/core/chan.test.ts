@@ -3,7 +3,9 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Chan, ChanClosedError, go, select, recv } from "../../src/index.js";
+import { Chan, ChanClosedError } from "../../src/internal/chan.js";
+import { go } from "../../src/go.js";
+import { select, recv } from "../../src/select.js";
 import { type Tracked, leak, stateAfterTurns, track, turns } from "./helpers.js";
 
 const isClosedErr = (msg: string) => (e: unknown) => {
