@@ -1,0 +1,243 @@
+/**
+ * sync.Mutex: a mutual-exclusion lock with Go's two modes, normal (barging) and starvation (hand-off).
+ *
+ * Invariants:
+ * - `owner !== null` exactly while the mutex is locked. `owner` is the holder's guard (one object per
+ *   lock generation), or the shared `TRY_OWNER` token after a `tryLock`. A guard unlocks only while it is
+ *   the owner, so a guard disposed twice, or after a direct `unlock`, never unlocks a later holder.
+ * - `owner === null && q.first !== null` implies `woken`: whenever the lock is free while goroutines
+ *   wait, exactly one woken waiter is on its way to retry (Go's mutexWoken), so an unlock never wakes a
+ *   second waiter for the same free lock.
+ * - `starving` implies `owner !== null`: in starvation mode the lock passes from the unlocker straight to
+ *   the head waiter and is never observed free, so newcomers cannot barge and queue at the tail.
+ * - Normal mode: unlock frees the lock and wakes the head waiter, which retries one microtask later. In
+ *   between, any goroutine calling `lock` takes the free lock on the fast path (barging). A woken waiter
+ *   that loses goes back to the *front* of the queue; if it has waited more than 1 ms since it first
+ *   queued it switches the mutex to starvation mode.
+ * - Starvation mode ends when the waiter that receives the lock is the last one, or waited under 1 ms.
+ *
+ * Why barging at all: a goroutine that unlocks and immediately re-locks (a hot loop) keeps running
+ * without waking anyone and without a promise allocation, which is where the throughput comes from;
+ * strict FIFO hand-off would cost a microtask hop and a waiter per acquisition. Starvation mode bounds
+ * the unfairness that buys: no waiter waits much more than 1 ms behind a barging goroutine.
+ *
+ * Why performance.now() and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
+ * fairness measured in real time spent not running, not user-visible time. Inside a synctest bubble the
+ * fake clock stands still while any goroutine is runnable (and a mutex wait is not durable), so with the
+ * fake clock a starving waiter would never be detected. The time stamp is the one `park` already takes.
+ */
+import { type G, currentG, doneWith, park, ready, wake } from "../internal/scheduler.js";
+import { WaitList, WaitNode } from "./waitlist.js";
+
+/** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
+export const STARVATION_THRESHOLD_MS = 1;
+
+/**
+ * Locker is Go's `sync.Locker`: anything with `lock` and `unlock`. `lock` may return a promise (it is
+ * awaited), so a {@link Mutex}, an {@link RWMutex}, `rwmutex.rLocker()` or your own lock all qualify.
+ */
+export interface Locker {
+  lock(): unknown;
+  unlock(): void;
+}
+
+/** @internal Owner token of a lock taken with tryLock (no guard object is allocated for it). */
+export const TRY_OWNER: object = Object.freeze({ tryLock: true });
+
+/** @internal Lets Cond re-lock a lock for the same owner (guard) the waiting goroutine held before. */
+export const kLockAs = Symbol("lockAs");
+/** @internal Lets Cond read who owns the lock before it unlocks it. */
+export const kOwner = Symbol("owner");
+
+/** @internal Implemented by the library's own locks so Cond.wait keeps the caller's guard valid. */
+export interface OwnedLocker extends Locker {
+  [kOwner](): object | null;
+  [kLockAs](owner: object): Promise<void>;
+}
+
+/** @internal */
+export function isOwnedLocker(l: Locker): l is OwnedLocker {
+  return typeof (l as Partial<OwnedLocker>)[kLockAs] === "function";
+}
+
+/**
+ * The value `Mutex.lock()` resolves to: disposing it unlocks the mutex it came from, once, and only if
+ * that lock is still held by this guard. Use it with `using`: `using _ = await mu.lock();`.
+ */
+export class MutexGuard implements Disposable {
+  /** @internal */
+  constructor(readonly mu: Mutex) {}
+  /** Unlocks the mutex if this guard still holds it; otherwise (already unlocked) does nothing. */
+  [Symbol.dispose](): void {
+    if (this.mu.owner === this) this.mu.release();
+  }
+}
+
+class MutexWaiter extends WaitNode {
+  /** performance.now() when it first queued; kept across re-queues (Go's waitStartTime). */
+  since = 0;
+  retryFn: (() => void) | null = null;
+  constructor(
+    readonly g: G,
+    readonly owner: object,
+    readonly resolve: (v: MutexGuard | undefined) => void,
+  ) {
+    super();
+  }
+}
+
+/**
+ * Mutex is a mutual-exclusion lock (Go's `sync.Mutex`). A new Mutex is unlocked.
+ *
+ * `lock()` blocks (returns a pending promise) while another holder has it; `unlock()` releases it and
+ * may be called by any goroutine, not only the one that locked it. In Go's terms: for any call n < m,
+ * the n'th `unlock` synchronizes before the m'th `lock` returns.
+ *
+ * Fairness is Go's: in normal mode a goroutine calling `lock` may take a just-freed mutex ahead of a
+ * woken waiter; once a waiter has waited more than 1 ms the mutex switches to starvation mode and hands
+ * itself directly to waiters in FIFO order until the queue drains or a waiter got it in under 1 ms.
+ *
+ * **Cancellation**: `lock` cannot be cancelled; use a `semaphore.Weighted` of size 1 with a context when
+ * you need a lock acquisition that gives up. A goroutine blocked in `lock` is not durably blocked in a
+ * synctest bubble (wait reason "sync.Mutex.Lock").
+ *
+ * @example
+ * ```ts
+ * import { go } from "goroutine";
+ * import { Mutex, WaitGroup } from "goroutine/sync";
+ * const mu = new Mutex();
+ * const wg = new WaitGroup();
+ * let counter = 0;
+ * for (let i = 0; i < 100; i++) {
+ *   wg.go(async () => {
+ *     using _ = await mu.lock();
+ *     const v = counter;
+ *     await Promise.resolve(); // the critical section may await
+ *     counter = v + 1;
+ *   });
+ * }
+ * await wg.wait();
+ * console.log(counter); // 100
+ * ```
+ */
+export class Mutex implements OwnedLocker {
+  /** @internal The holder's guard, TRY_OWNER, or null when unlocked. */
+  owner: object | null = null;
+  /** @internal Starvation mode: unlock hands the lock straight to the head waiter. */
+  starving = false;
+  /** @internal A waiter was woken in normal mode and has not retried yet. */
+  woken = false;
+  /** @internal Waiting goroutines, oldest first (a woken loser re-enters at the front). */
+  readonly q = new WaitList<MutexWaiter>();
+
+  /**
+   * lock locks the mutex, waiting while it is held. It resolves to a guard whose disposal unlocks:
+   * `using _ = await mu.lock();` unlocks at the end of the block, even when the block throws.
+   *
+   * Blocks: yes, while another holder has the lock. Never rejects. Not cancellable.
+   */
+  lock(): Promise<MutexGuard> {
+    if (this.owner === null) {
+      // Fast path: free (normal mode, possibly barging ahead of a woken waiter). One guard, one
+      // settled promise — what the signature forces — and no waiter.
+      const gd = new MutexGuard(this);
+      this.owner = gd;
+      return doneWith(gd);
+    }
+    return this.lockSlow(new MutexGuard(this)) as Promise<MutexGuard>;
+  }
+
+  /**
+   * tryLock locks the mutex if it is free and returns true, or returns false at once. Never waits.
+   * Like Go, it fails in starvation mode even between hand-offs, and succeeds ahead of a woken waiter in
+   * normal mode. Release with {@link Mutex.unlock}.
+   */
+  tryLock(): boolean {
+    if (this.owner !== null) return false;
+    this.owner = TRY_OWNER;
+    return true;
+  }
+
+  /**
+   * unlock unlocks the mutex. It may be called from a goroutine other than the one that locked it.
+   * A guard from the unlocked generation becomes inert.
+   * @throws Error "sync: unlock of unlocked mutex" if the mutex is not locked (a fatal error in Go).
+   */
+  unlock(): void {
+    if (this.owner === null) throw new Error("sync: unlock of unlocked mutex");
+    this.release();
+  }
+
+  /** @internal Unlocks a held mutex. */
+  release(): void {
+    const w = this.q.first;
+    if (w === null) {
+      this.owner = null; // fast path: nobody waits
+      return;
+    }
+    this.unlockSlow(w);
+  }
+
+  private unlockSlow(w: MutexWaiter): void {
+    if (this.starving) {
+      // Starvation mode: hand the lock straight to the head waiter; it is never observed free.
+      this.q.shift();
+      this.owner = w.owner;
+      if (this.q.first === null || performance.now() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
+      ready(w.g);
+      wake(() => w.resolve(w.owner as MutexGuard));
+      return;
+    }
+    // Normal mode: free the lock; wake the head waiter unless one is already on its way.
+    this.owner = null;
+    if (this.woken) return;
+    this.q.shift();
+    this.woken = true;
+    ready(w.g);
+    const retry = w.retryFn ?? (w.retryFn = () => this.retry(w));
+    wake(() => queueMicrotask(retry));
+  }
+
+  /** A woken waiter's turn: take the lock if it is still free, else go back to the front of the line. */
+  private retry(w: MutexWaiter): void {
+    this.woken = false;
+    if (this.owner === null) {
+      this.owner = w.owner;
+      w.resolve(w.owner as MutexGuard);
+      return;
+    }
+    // A barging goroutine got it first.
+    if (performance.now() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
+    this.q.pushFront(w);
+    park(w.g, "sync.Mutex.Lock", false);
+  }
+
+  private lockSlow(owner: object): Promise<MutexGuard | undefined> {
+    const g = currentG();
+    return new Promise<MutexGuard | undefined>((resolve) => {
+      const w = new MutexWaiter(g, owner, resolve);
+      this.q.pushBack(w);
+      park(g, "sync.Mutex.Lock", false);
+      w.since = g.waitSince; // park's time stamp (performance.now())
+    });
+  }
+
+  /** @internal */
+  [kOwner](): object | null {
+    return this.owner;
+  }
+
+  /** @internal Locks on behalf of `owner` (Cond.wait re-locking for the guard its caller holds). */
+  [kLockAs](owner: object): Promise<void> {
+    if (this.owner === null) {
+      this.owner = owner;
+      return doneWith(undefined);
+    }
+    return this.lockSlow(owner) as Promise<unknown> as Promise<void>;
+  }
+
+  /** @internal For tests and the dump: whether the mutex is in starvation mode. */
+  get isStarving(): boolean {
+    return this.starving;
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * sync.RWMutex: a reader/writer lock with Go's writer preference.
+ *
+ * Invariants:
+ * - `writer !== null` (a write guard or TRY_OWNER) implies `readers === 0`: a writer holds alone.
+ * - `readers` counts read locks held, including readers just released by a writer's unlock whose
+ *   promises have not settled yet (they hold the lock from the moment they are counted).
+ * - A waiting writer blocks new readers: `rLock` takes the fast path only when no writer holds or
+ *   waits (`wq` empty). Readers that queued behind a writer are all admitted at that writer's unlock,
+ *   before the next writer, so neither side starves: writer, batch of readers, writer, ...
+ * - `writer === null && readers === 0` implies `wq` is empty and `rq` is empty: whenever the lock
+ *   becomes free a waiter is granted synchronously (writers one at a time, FIFO).
+ */
+import { type G, currentG, doneWith, park, ready, wake } from "../internal/scheduler.js";
+import { type Locker, type OwnedLocker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
+import { WaitList, WaitNode } from "./waitlist.js";
+
+/** Resolved by `RWMutex.lock()`: disposing it unlocks the write lock, once, if this guard still holds it. */
+export class RWMutexGuard implements Disposable {
+  /** @internal */
+  constructor(readonly rw: RWMutex) {}
+  /** Unlocks the write lock if this guard still holds it; otherwise does nothing. */
+  [Symbol.dispose](): void {
+    if (this.rw.writer === this) this.rw.releaseWrite();
+  }
+}
+
+/**
+ * Resolved by `RWMutex.rLock()`: disposing it releases that one read lock, once. Release a read lock
+ * either through its guard or with `rUnlock()`, not both.
+ */
+export class RWMutexReadGuard implements Disposable {
+  /** @internal */ released = false;
+  /** @internal */
+  constructor(readonly rw: RWMutex) {}
+  /** Releases this read lock (the first call only). */
+  [Symbol.dispose](): void {
+    if (this.released) return;
+    this.released = true;
+    this.rw.rUnlock();
+  }
+}
+
+class RWWaiter extends WaitNode {
+  constructor(
+    readonly g: G,
+    readonly owner: object | null,
+    readonly resolve: (v: RWMutexGuard | RWMutexReadGuard) => void,
+  ) {
+    super();
+  }
+}
+
+/**
+ * RWMutex is a reader/writer mutual-exclusion lock (Go's `sync.RWMutex`): any number of readers or one
+ * writer. A new RWMutex is unlocked.
+ *
+ * A goroutine waiting in `lock` blocks new readers, so a steady stream of readers cannot starve a writer;
+ * the readers that queued meanwhile are all admitted when that writer unlocks. As in Go, a read lock
+ * must not be taken recursively while a writer may be waiting (it would deadlock).
+ * Happens-before, in Go's words: the n'th `unlock` synchronizes before the m'th `lock` returns (n < m),
+ * and any `rLock` that returns after an `unlock` is synchronized after it.
+ *
+ * **Cancellation**: `lock` and `rLock` cannot be cancelled. Waits are not durable in a synctest bubble
+ * (wait reasons "sync.RWMutex.Lock" and "sync.RWMutex.RLock").
+ *
+ * @example
+ * ```ts
+ * import { RWMutex } from "goroutine/sync";
+ * const rw = new RWMutex();
+ * const table = new Map<string, number>();
+ * async function get(k: string) {
+ *   using _ = await rw.rLock();
+ *   return table.get(k);
+ * }
+ * async function set(k: string, v: number) {
+ *   using _ = await rw.lock();
+ *   table.set(k, v);
+ * }
+ * await set("a", 1);
+ * console.log(await get("a")); // 1
+ * ```
+ */
+export class RWMutex implements OwnedLocker {
+  /** @internal Write holder: a guard, TRY_OWNER, or null. */
+  writer: object | null = null;
+  /** @internal Read locks held. */
+  readers = 0;
+  /** @internal Waiting writers, FIFO. */
+  readonly wq = new WaitList<RWWaiter>();
+  /** @internal Readers waiting behind a writer. */
+  readonly rq = new WaitList<RWWaiter>();
+
+  /**
+   * lock locks for writing, waiting until no reader or writer holds the lock. Resolves to a guard:
+   * `using _ = await rw.lock();`. Blocks; never rejects; not cancellable.
+   */
+  lock(): Promise<RWMutexGuard> {
+    const gd = new RWMutexGuard(this);
+    if (this.writer === null && this.readers === 0) {
+      this.writer = gd;
+      return doneWith(gd);
+    }
+    return this.lockSlow(gd) as Promise<RWMutexGuard>;
+  }
+
+  /** tryLock locks for writing if nobody holds or waits for the lock, and reports whether it did. */
+  tryLock(): boolean {
+    if (this.writer !== null || this.readers !== 0) return false;
+    this.writer = TRY_OWNER;
+    return true;
+  }
+
+  /**
+   * unlock releases the write lock, admitting every reader that queued behind it, else the next writer.
+   * @throws Error "sync: Unlock of unlocked RWMutex" if it is not locked for writing.
+   */
+  unlock(): void {
+    if (this.writer === null) throw new Error("sync: Unlock of unlocked RWMutex");
+    this.releaseWrite();
+  }
+
+  /**
+   * rLock locks for reading, waiting while a writer holds the lock or waits for it. Resolves to a guard:
+   * `using _ = await rw.rLock();`. Blocks; never rejects; not cancellable.
+   */
+  rLock(): Promise<RWMutexReadGuard> {
+    if (this.writer === null && this.wq.first === null) {
+      this.readers++;
+      return doneWith(new RWMutexReadGuard(this));
+    }
+    const g = currentG();
+    return new Promise<RWMutexGuard | RWMutexReadGuard>((resolve) => {
+      this.rq.pushBack(new RWWaiter(g, null, resolve));
+      park(g, "sync.RWMutex.RLock", false);
+    }) as Promise<RWMutexReadGuard>;
+  }
+
+  /** tryRLock locks for reading if no writer holds or waits for the lock, and reports whether it did. */
+  tryRLock(): boolean {
+    if (this.writer !== null || this.wq.first !== null) return false;
+    this.readers++;
+    return true;
+  }
+
+  /**
+   * rUnlock releases one read lock; the last reader out admits a waiting writer.
+   * @throws Error "sync: RUnlock of unlocked RWMutex" if no read lock is held.
+   */
+  rUnlock(): void {
+    if (this.readers === 0) throw new Error("sync: RUnlock of unlocked RWMutex");
+    if (--this.readers === 0 && this.wq.first !== null) this.grantWriter();
+  }
+
+  /**
+   * rLocker returns a {@link Locker} whose lock/unlock are this RWMutex's rLock/rUnlock (Go's RLocker),
+   * for a `Cond` over readers.
+   */
+  rLocker(): Locker {
+    return {
+      lock: async () => {
+        await this.rLock();
+      },
+      unlock: () => this.rUnlock(),
+    };
+  }
+
+  /** @internal */
+  releaseWrite(): void {
+    this.writer = null;
+    if (this.rq.first !== null) {
+      // Admit every reader that queued behind this writer; the next writer waits for them to drain.
+      this.readers += this.rq.size;
+      for (let w = this.rq.shift(); w !== null; w = this.rq.shift()) {
+        const rw = w;
+        ready(rw.g);
+        wake(() => rw.resolve(new RWMutexReadGuard(this)));
+      }
+      return;
+    }
+    if (this.wq.first !== null) this.grantWriter();
+  }
+
+  private grantWriter(): void {
+    const w = this.wq.shift()!;
+    this.writer = w.owner;
+    ready(w.g);
+    wake(() => w.resolve(w.owner as RWMutexGuard));
+  }
+
+  private lockSlow(owner: object): Promise<RWMutexGuard | RWMutexReadGuard> {
+    const g = currentG();
+    return new Promise<RWMutexGuard | RWMutexReadGuard>((resolve) => {
+      this.wq.pushBack(new RWWaiter(g, owner, resolve));
+      park(g, "sync.RWMutex.Lock", false);
+    });
+  }
+
+  /** @internal */
+  [kOwner](): object | null {
+    return this.writer;
+  }
+
+  /** @internal */
+  [kLockAs](owner: object): Promise<void> {
+    if (this.writer === null && this.readers === 0) {
+      this.writer = owner;
+      return doneWith(undefined);
+    }
+    return this.lockSlow(owner) as Promise<unknown> as Promise<void>;
+  }
+}
