@@ -63,7 +63,9 @@ function checkThen(then: unknown, fn: string): void {
  * console.log(await select([recv(ch, (v, ok) => `${v} ${ok}`)])); // "hi true"
  * ```
  */
-export function recv<T, R = undefined>(ch: Chan<T>, then?: (value: T | undefined, ok: boolean) => R): SelectCase<R> {
+export function recv<T>(ch: Chan<T>): SelectCase<undefined>;
+export function recv<T, R>(ch: Chan<T>, then: (value: T | undefined, ok: boolean) => R): SelectCase<R>;
+export function recv<T, R>(ch: Chan<T>, then?: (value: T | undefined, ok: boolean) => R): SelectCase<R> {
   checkChan(ch, "recv");
   checkThen(then, "recv");
   return new Case(RECV, ch as Chan<unknown>, undefined, then as Case["then"]) as SelectCase<R>;
@@ -81,7 +83,9 @@ export function recv<T, R = undefined>(ch: Chan<T>, then?: (value: T | undefined
  * console.log(select([send(ch, 8, () => "sent")], () => "full")); // "full"
  * ```
  */
-export function send<T, R = undefined>(ch: Chan<T>, value: T, then?: () => R): SelectCase<R> {
+export function send<T>(ch: Chan<T>, value: T): SelectCase<undefined>;
+export function send<T, R>(ch: Chan<T>, value: T, then: () => R): SelectCase<R>;
+export function send<T, R>(ch: Chan<T>, value: T, then?: () => R): SelectCase<R> {
   checkChan(ch, "send");
   checkThen(then, "send");
   return new Case(SEND, ch as Chan<unknown>, value, then as Case["then"]) as SelectCase<R>;
