@@ -55,7 +55,9 @@ export class Once {
       r = f();
     } catch (e) {
       this.state = DONE;
-      return Promise.reject(e as Error);
+      // f may throw a non-Error; the caller gets exactly what f threw.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(e);
     }
     if (r === null || typeof r !== "object" || typeof (r as PromiseLike<unknown>).then !== "function") {
       this.state = DONE;

@@ -101,7 +101,7 @@ export class RWMutex implements OwnedLocker {
       this.writer = gd;
       return doneWith(gd);
     }
-    return this.lockSlow(gd) as Promise<RWMutexGuard>;
+    return this.lockSlow(gd);
   }
 
   /** tryLock locks for writing if nobody holds or waits for the lock, and reports whether it did. */

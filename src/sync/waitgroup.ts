@@ -118,8 +118,8 @@ export class WaitGroup {
     const ws = this.waiters;
     if (ws.length === 0) return;
     this.waiters = [];
-    for (let i = 0; i < ws.length; i++) ready(ws[i]!.g);
-    for (let i = 0; i < ws.length; i++) wake(ws[i]!.resolve);
+    for (let i = 0; i < ws.length; i++) ready(ws[i].g);
+    for (let i = 0; i < ws.length; i++) wake(ws[i].resolve);
   }
 }
 

@@ -22,7 +22,7 @@ export class WaitList<N extends WaitNode> {
 
   /** Appends `n` (the usual arrival order). */
   pushBack(n: N): void {
-    n.list = this as WaitList<WaitNode>;
+    n.list = this;
     n.prev = this.last;
     n.next = null;
     if (this.last === null) this.first = n;
@@ -33,7 +33,7 @@ export class WaitList<N extends WaitNode> {
 
   /** Puts `n` at the head (a woken waiter that lost a race keeps its place, as in Go's semacquire lifo). */
   pushFront(n: N): void {
-    n.list = this as WaitList<WaitNode>;
+    n.list = this;
     n.next = this.first;
     n.prev = null;
     if (this.first === null) this.last = n;
