@@ -1,0 +1,551 @@
+/**
+ * The context engine: Go's context tree (cancelCtx, timerCtx, valueCtx, withoutCancelCtx, afterFuncCtx)
+ * with lazily made done channels and AbortSignals.
+ *
+ * Invariants:
+ * - A CancelCtx's `errv` goes from undefined to an error once and never changes again; `causev` is set
+ *   at the same moment (to the cause given, else to `errv`). Everything else that cancelling does (close
+ *   the done channel, abort the signal, cancel children, stop the timer, remove listeners) follows from it
+ *   and happens at most once.
+ * - Children of a CancelCtx live in an intrusive doubly linked list (`head`, `prevSib`/`nextSib`); a node
+ *   is in at most one list and its `owner` names it (null when in none). Unlinking clears the node's
+ *   links, so a cancelled child keeps no reference to its siblings or its parent's list, and the parent
+ *   none to it: a long-lived parent with many short-lived children holds nothing for the dead ones.
+ * - Nothing is added to a cancelled CancelCtx's list: a child of a done parent is cancelled at birth with
+ *   the parent's err and cause.
+ * - Children are cancelled by taking the list's current head until it is empty, so user code that runs
+ *   meanwhile (abort listeners) may cancel or detach other children without breaking the walk.
+ * - A node that listens to something outside the tree (a foreign parent's signal, fromSignal's signal)
+ *   keeps the matching removal in `unhook`, called when the node is cancelled or stopped.
+ * - The done channel and the AbortController are made on first use; if the context is already cancelled
+ *   then, they are made closed/aborted. A done channel belongs to the synctest bubble the context was made
+ *   in, so a bubble goroutine waiting on it is durably blocked.
+ * - Timers come from the clock seam (clockOf) of the goroutine that made the context; a timer is cleared
+ *   when its context is cancelled for any reason.
+ *
+ * Lock order: none (single-threaded); the only reentrancy is user code run by AbortSignal listeners and
+ * afterFunc goroutines, which the invariants above make safe.
+ *
+ * Why an intrusive list rather than a Set of children: unlink is O(1) either way, but the list allocates
+ * nothing per child and leaves no tombstones in a hash table that only shrinks on rehash.
+ */
+import { Chan } from "../internal/chan.js";
+import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
+import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
+import { durationString } from "../time/duration.js";
+
+/** The interface every context implements: Go's `context.Context` plus an AbortSignal. */
+export interface Context {
+  /** The time at which the context will be cancelled by a deadline, if any. */
+  deadline(): Date | undefined;
+  /** A channel closed when the context is cancelled; a nil channel if it can never be. */
+  done(): Chan<void>;
+  /** undefined until the context is done; then {@link Canceled} or {@link DeadlineExceeded}. */
+  err(): Error | undefined;
+  /** The value associated with `key` by the nearest `withValue`, or undefined. */
+  value<T = unknown>(key: unknown): T | undefined;
+  /** An AbortSignal aborted when the context is cancelled, with the context's cause as its reason. */
+  readonly signal: AbortSignal;
+}
+
+/** Cancels a context; calls after the first do nothing. */
+export type CancelFunc = () => void;
+/** Cancels a context, recording `cause` (default: {@link Canceled}); calls after the first do nothing. */
+export type CancelCauseFunc = (cause?: Error) => void;
+
+// ---- errors --------------------------------------------------------------------------------------------
+
+/** The class of {@link Canceled}. */
+export class CanceledError extends Error {
+  override readonly name = "CanceledError";
+}
+
+/** The class of {@link DeadlineExceeded}; `timeout()` is true, as Go's error reports. */
+export class DeadlineExceededError extends Error {
+  override readonly name = "DeadlineExceededError";
+  /** Always true: this error is a timeout (Go's `net.Error`-style method). */
+  timeout(): boolean {
+    return true;
+  }
+  /** Always true (Go's DeadlineExceeded reports Temporary() true). */
+  temporary(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Canceled is the error {@link Context.err} returns when the context was cancelled by its cancel
+ * function (or its parent was). A sentinel: compare with `===`.
+ */
+export const Canceled: Error = new CanceledError("context canceled");
+/**
+ * DeadlineExceeded is the error {@link Context.err} returns when the context's deadline passed.
+ * A sentinel: compare with `===`; its `timeout()` is true.
+ */
+export const DeadlineExceeded: DeadlineExceededError = new DeadlineExceededError("context deadline exceeded");
+
+// ---- shared pieces -------------------------------------------------------------------------------------
+
+const NIL_DONE: Chan<void> = Chan.nil<void>();
+/** A signal that never aborts, for contexts that can never be cancelled. */
+const NEVER = new AbortController().signal;
+
+/** Closes a done channel from wherever cancellation happens, even outside the channel's bubble. */
+function closeDone(ch: Chan<void>): void {
+  const b = ch.bubble;
+  if (b === undefined || currentG().bubble === b) {
+    ch.close();
+    return;
+  }
+  // Cancellation may come from outside the bubble (a parent made outside, a real signal): closing is
+  // still the right outcome, so skip the bubble-ownership check that guards user code.
+  const w = ch as { bubble: BubbleHooks | undefined };
+  w.bubble = undefined;
+  try {
+    ch.close();
+  } finally {
+    w.bubble = b;
+  }
+}
+
+/** Something that can hang off a CancelCtx and be told when it is cancelled. */
+interface Node {
+  prevSib: Node | null;
+  nextSib: Node | null;
+  owner: CancelCtx | null;
+  /** Removes a listener outside the tree (foreign parent); null if none. */
+  unhook: (() => void) | null;
+  /** The parent (or whatever this node watches) was cancelled. */
+  parentDone(err: Error, cause: Error): void;
+}
+
+function unlink(n: Node): void {
+  const o = n.owner;
+  if (o === null) return;
+  const p = n.prevSib;
+  const x = n.nextSib;
+  if (p !== null) p.nextSib = x;
+  else o.head = x;
+  if (x !== null) x.prevSib = p;
+  n.prevSib = n.nextSib = null;
+  n.owner = null;
+  o.nchildren--;
+}
+
+/** Detaches a node from whatever would cancel it. */
+function detach(n: Node): void {
+  unlink(n);
+  const u = n.unhook;
+  if (u !== null) {
+    n.unhook = null;
+    u();
+  }
+}
+
+// ---- the context classes -------------------------------------------------------------------------------
+
+/** The common base of this module's contexts. */
+abstract class BaseCtx implements Context {
+  abstract deadline(): Date | undefined;
+  abstract done(): Chan<void>;
+  abstract err(): Error | undefined;
+  abstract get signal(): AbortSignal;
+  value<T = unknown>(key: unknown): T | undefined {
+    return lookup(this, key) as T | undefined;
+  }
+  /** Go's `contextName`: how this context prints, e.g. "context.Background.WithCancel". */
+  abstract toString(): string;
+}
+
+/** background() and todo(): never cancelled, no values, no deadline. */
+class EmptyCtx extends BaseCtx {
+  constructor(private readonly name: string) {
+    super();
+  }
+  deadline(): undefined {
+    return undefined;
+  }
+  done(): Chan<void> {
+    return NIL_DONE;
+  }
+  err(): undefined {
+    return undefined;
+  }
+  get signal(): AbortSignal {
+    return NEVER;
+  }
+  toString(): string {
+    return this.name;
+  }
+}
+
+export const BACKGROUND: Context = new EmptyCtx("context.Background");
+export const TODO: Context = new EmptyCtx("context.TODO");
+
+/** withValue: one key/value pair over a parent. */
+export class ValueCtx extends BaseCtx {
+  constructor(
+    readonly parent: Context,
+    readonly key: unknown,
+    readonly val: unknown,
+  ) {
+    super();
+  }
+  deadline(): Date | undefined {
+    return this.parent.deadline();
+  }
+  done(): Chan<void> {
+    return this.parent.done();
+  }
+  err(): Error | undefined {
+    return this.parent.err();
+  }
+  get signal(): AbortSignal {
+    return this.parent.signal;
+  }
+  toString(): string {
+    return `${contextName(this.parent)}.WithValue(${stringify(this.key)}, ${stringify(this.val)})`;
+  }
+}
+
+/** withoutCancel: the parent's values, none of its cancellation or deadline. */
+export class WithoutCancelCtx extends BaseCtx {
+  constructor(readonly parent: Context) {
+    super();
+  }
+  deadline(): undefined {
+    return undefined;
+  }
+  done(): Chan<void> {
+    return NIL_DONE;
+  }
+  err(): undefined {
+    return undefined;
+  }
+  get signal(): AbortSignal {
+    return NEVER;
+  }
+  toString(): string {
+    return `${contextName(this.parent)}.WithoutCancel`;
+  }
+}
+
+/** withCancel / withCancelCause: a cancellable node of the tree. */
+export class CancelCtx extends BaseCtx implements Node {
+  prevSib: Node | null = null;
+  nextSib: Node | null = null;
+  owner: CancelCtx | null = null;
+  unhook: (() => void) | null = null;
+  /** @internal First child; see the invariants. */
+  head: Node | null = null;
+  /** @internal Number of children in the list (for tests and leak checks). */
+  nchildren = 0;
+  errv: Error | undefined = undefined;
+  causev: Error | undefined = undefined;
+  private ch: Chan<void> | undefined = undefined;
+  private ac: AbortController | undefined = undefined;
+  readonly bubble: BubbleHooks | undefined;
+
+  constructor(readonly parent: Context) {
+    super();
+    this.bubble = currentG().bubble;
+  }
+
+  deadline(): Date | undefined {
+    return this.parent.deadline();
+  }
+
+  done(): Chan<void> {
+    let c = this.ch;
+    if (c === undefined) {
+      c = new Chan<void>();
+      if (c.bubble !== this.bubble) (c as { bubble: BubbleHooks | undefined }).bubble = this.bubble;
+      this.ch = c;
+      if (this.errv !== undefined) closeDone(c);
+    }
+    return c;
+  }
+
+  err(): Error | undefined {
+    return this.errv;
+  }
+
+  get signal(): AbortSignal {
+    let a = this.ac;
+    if (a === undefined) {
+      a = new AbortController();
+      this.ac = a;
+      if (this.errv !== undefined) a.abort(this.causev);
+    }
+    return a.signal;
+  }
+
+  /** @internal Child's view: its parent was cancelled (it is already out of the parent's list). */
+  parentDone(err: Error, cause: Error): void {
+    this.cancel(false, err, cause);
+  }
+
+  /**
+   * @internal Cancels this context and its descendants with `err` and `cause` (default `err`), and, if
+   * `removeFromParent`, detaches it from whatever would cancel it.
+   */
+  cancel(removeFromParent: boolean, err: Error, cause: Error | undefined): void {
+    if (this.errv !== undefined) return;
+    const c = cause ?? err;
+    this.errv = err;
+    this.causev = c;
+    if (removeFromParent) detach(this);
+    this.release();
+    if (this.ch !== undefined) closeDone(this.ch);
+    // Children next, then our own signal's listeners: those may be arbitrary user code.
+    let n: Node | null;
+    while ((n = this.head) !== null) {
+      unlink(n);
+      n.parentDone(err, c);
+    }
+    this.ac?.abort(c);
+  }
+
+  /** @internal Frees what a subclass holds (timer, listeners); called once, on cancel. */
+  protected release(): void {}
+
+  toString(): string {
+    return `${contextName(this.parent)}.WithCancel`;
+  }
+}
+
+/** withDeadline / withTimeout: a CancelCtx with a timer. */
+export class TimerCtx extends CancelCtx {
+  timer: TimerHandle | undefined = undefined;
+  constructor(
+    parent: Context,
+    readonly at: number,
+    readonly clock: Clock,
+  ) {
+    super(parent);
+  }
+  override deadline(): Date {
+    return new Date(this.at);
+  }
+  protected override release(): void {
+    const t = this.timer;
+    if (t !== undefined) {
+      this.timer = undefined;
+      t.clear();
+    }
+  }
+  override toString(): string {
+    return `${contextName(this.parent)}.WithDeadline(${formatTime(this.at)} [${durationString(this.at - this.clock.now())}])`;
+  }
+}
+
+/** fromSignal: a CancelCtx also cancelled by a foreign AbortSignal. */
+export class SignalCtx extends CancelCtx {
+  signalHook: (() => void) | null = null;
+  protected override release(): void {
+    const u = this.signalHook;
+    if (u !== null) {
+      this.signalHook = null;
+      u();
+    }
+  }
+  override toString(): string {
+    return `${contextName(this.parent)}.FromSignal`;
+  }
+}
+
+/** afterFunc's registration: a node that starts `fn` in a goroutine when its context is cancelled. */
+export class AfterFuncNode implements Node {
+  prevSib: Node | null = null;
+  nextSib: Node | null = null;
+  owner: CancelCtx | null = null;
+  unhook: (() => void) | null = null;
+  /** Go's once: set when fn is started or the registration stopped. */
+  used = false;
+  readonly bubble: BubbleHooks | undefined;
+  constructor(private fn: (() => unknown) | undefined) {
+    this.bubble = currentG().bubble;
+  }
+  parentDone(): void {
+    detach(this); // a foreign source's listener, if any
+    if (this.used) return;
+    this.used = true;
+    const fn = this.fn!;
+    this.fn = undefined;
+    spawn(fn, [], afterFuncSkip, this.bubble);
+  }
+  stop(): boolean {
+    if (this.used) return false;
+    this.used = true;
+    this.fn = undefined;
+    detach(this);
+    return true;
+  }
+}
+
+let afterFuncSkip: (...args: never[]) => unknown = () => undefined;
+/** Lets the facade name its public afterFunc as the frame to hide from creation sites. */
+export function setAfterFuncSkip(f: (...args: never[]) => unknown): void {
+  afterFuncSkip = f;
+}
+
+// ---- tree operations -----------------------------------------------------------------------------------
+
+/** True for an object that implements the Context interface. */
+export function isContext(x: unknown): x is Context {
+  if (x instanceof BaseCtx) return true;
+  if (x === null || typeof x !== "object") return false;
+  const c = x as Record<string, unknown>;
+  return (
+    typeof c["done"] === "function" &&
+    typeof c["err"] === "function" &&
+    typeof c["value"] === "function" &&
+    typeof c["deadline"] === "function" &&
+    c["signal"] instanceof AbortSignal
+  );
+}
+
+/** Validates a parent argument: Go panics "cannot create context from nil parent". */
+export function checkParent(parent: unknown, fn: string): asserts parent is Context {
+  if (parent === null || parent === undefined) throw new TypeError("cannot create context from nil parent");
+  if (!isContext(parent)) {
+    throw new TypeError(`context.${fn}: parent is not a Context (got ${describe(parent)})`);
+  }
+}
+
+function describe(x: unknown): string {
+  if (x === null || typeof x !== "object") return typeof x;
+  const name = (x as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "" ? `an instance of ${name}` : "an object";
+}
+
+/** Error class for a foreign context's cancellation, from its err() and its signal's reason. */
+function foreignCause(p: Context, err: Error): Error {
+  const r: unknown = p.signal.reason;
+  return r instanceof Error ? r : err;
+}
+
+/**
+ * Go's propagateCancel: arranges for `child` to be cancelled when `parent` is, or cancels it now if
+ * `parent` already is.
+ */
+export function propagate(child: Node, parent: Context): void {
+  let p: Context = parent;
+  while (p instanceof ValueCtx) p = p.parent;
+  if (p instanceof CancelCtx) {
+    if (p.errv !== undefined) {
+      child.parentDone(p.errv, p.causev!);
+      return;
+    }
+    const h = p.head;
+    child.nextSib = h;
+    if (h !== null) h.prevSib = child;
+    p.head = child;
+    child.owner = p;
+    p.nchildren++;
+    return;
+  }
+  if (p instanceof BaseCtx) return; // background, todo, withoutCancel: never cancelled
+  // A foreign implementation: watch its signal (part of the interface), no goroutine needed.
+  const foreign = p;
+  const sig = foreign.signal;
+  const e = foreign.err();
+  if (e !== undefined || sig.aborted) {
+    const err = e ?? Canceled;
+    child.parentDone(err, foreignCause(foreign, err));
+    return;
+  }
+  const onAbort = (): void => {
+    child.unhook = null;
+    const err = foreign.err() ?? Canceled;
+    child.parentDone(err, foreignCause(foreign, err));
+  };
+  sig.addEventListener("abort", onAbort, { once: true });
+  child.unhook = () => sig.removeEventListener("abort", onAbort);
+}
+
+/** Go's Context.Value walk, iterative over this module's contexts. */
+function lookup(c: Context, key: unknown): unknown {
+  for (;;) {
+    if (c instanceof ValueCtx) {
+      if (c.key === key) return c.val;
+      c = c.parent;
+    } else if (c instanceof CancelCtx || c instanceof WithoutCancelCtx) {
+      c = c.parent;
+    } else if (c instanceof EmptyCtx) {
+      return undefined;
+    } else {
+      return c.value(key);
+    }
+  }
+}
+
+/** Go's context.Cause. */
+export function causeOf(c: Context): Error | undefined {
+  for (;;) {
+    if (c instanceof ValueCtx) c = c.parent;
+    else if (c instanceof CancelCtx) return c.causev;
+    else if (c instanceof BaseCtx) return undefined;
+    else {
+      const e = c.err();
+      return e === undefined ? undefined : foreignCause(c, e);
+    }
+  }
+}
+
+/** Number of live children registered on `c` (0 for contexts that keep none). For tests. */
+export function childCount(c: Context): number {
+  let p = c;
+  while (p instanceof ValueCtx) p = p.parent;
+  return p instanceof CancelCtx ? p.nchildren : 0;
+}
+
+// ---- printing ------------------------------------------------------------------------------------------
+
+function contextName(c: Context): string {
+  if (c instanceof BaseCtx) return c.toString();
+  const own = (c as { toString?: unknown }).toString;
+  if (typeof own === "function" && own !== Object.prototype.toString) return String(c);
+  const name = (c as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "" ? name : "Context";
+}
+
+/** Go's stringify for WithValue's key and value: strings as is, nil as <nil>, else a readable form. */
+function stringify(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return v;
+    case "undefined":
+      return "<nil>";
+    case "symbol":
+      return v.toString();
+    case "function":
+      return v.name !== "" ? `func ${v.name}` : "func";
+    case "object": {
+      if (v === null) return "<nil>";
+      const ts = (v as { toString?: unknown }).toString;
+      if (typeof ts === "function" && ts !== Object.prototype.toString) return String(v);
+      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === "string" && name !== "" ? name : "Object";
+    }
+    default:
+      return String(v as number | bigint | boolean);
+  }
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
+
+/** Go's Time.String in UTC: "2000-01-01 00:00:03.5 +0000 UTC" (fraction only if non-zero). */
+export function formatTime(ms: number): string {
+  const d = new Date(Math.floor(ms));
+  let frac = "";
+  const us = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000); // microseconds within the second
+  if (us !== 0 && us < 1_000_000) frac = ("." + String(us).padStart(6, "0")).replace(/0+$/, "");
+  return (
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac} +0000 UTC`
+  );
+}
+
+/** The clock of the calling goroutine (re-exported for the facade). */
+export { clockOf };

@@ -1,0 +1,205 @@
+/**
+ * Timers: Go's `time.Timer`, `time.After` and `time.AfterFunc`, on the clock seam.
+ *
+ * Invariants:
+ * - `handle` is set exactly while the timer is armed (pending): set by arm, cleared by fire, stop and
+ *   reset. So `stop` returning true means "this call kept the timer from firing".
+ * - A channel timer's value is in its channel's hidden slot only between its firing and a receive, stop or
+ *   reset (see timerchan.ts); stop and reset drain the slot before they return, so no value prepared before
+ *   the call is received after it (Go 1.23).
+ * - A function timer (afterFunc) has a nil channel; its function is started in a new goroutine at most
+ *   once per arming, and never after a stop or reset that returned true.
+ * - The clock is the one current when the timer was made (the bubble's fake clock inside synctest) and
+ *   never changes afterwards; reset re-arms on the same clock.
+ */
+import { Chan } from "../internal/chan.js";
+import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
+import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
+import { TimerChan } from "./timerchan.js";
+
+/**
+ * Converts a user duration to a non-negative delay: negative and NaN act as 0 (Go's rule for timers and
+ * sleeps); infinity stays infinite (the timer never fires).
+ * @throws TypeError if `d` is not a number.
+ */
+export function toDelay(d: number, what: string): number {
+  if (typeof d !== "number") {
+    throw new TypeError(`${what}: duration must be a number of milliseconds, got ${typeof d}`);
+  }
+  return d > 0 ? d : 0; // NaN > 0 is false
+}
+
+/** Set by afterFunc just before it constructs a Timer, so the constructor makes a function timer. */
+let nextFn: (() => unknown) | undefined;
+
+/**
+ * Timer is Go's `time.Timer`: a single event in the future. When it fires, the current time (of the
+ * clock the timer was made on) is sent on {@link Timer.c}; a timer made by {@link afterFunc} instead starts
+ * its function in a new goroutine, and its `c` is a nil channel.
+ *
+ * Go 1.23 semantics: `c` behaves as an unbuffered channel (`len` and `cap` are 0) and, after {@link
+ * Timer.stop} or {@link Timer.reset} returns, no value prepared before the call is ever received. There is
+ * no need to drain the channel before a reset.
+ *
+ * A negative or NaN duration fires at once (on the next timer turn). Inside a synctest bubble the timer
+ * runs on the bubble's fake clock and a goroutine waiting on `c` is durably blocked.
+ *
+ * @throws TypeError if `d` is not a number.
+ *
+ * @example
+ * ```ts
+ * import { select, recv } from "goroutine";
+ * import * as time from "goroutine/time";
+ * const t = new time.Timer(10 * time.Millisecond);
+ * const fired = await select([recv(t.c, (at) => at instanceof Date)]);
+ * console.log(fired); // true
+ * console.log(t.stop()); // false: it had already fired
+ * ```
+ */
+export class Timer {
+  /** The channel on which the firing time is delivered; a nil channel for an afterFunc timer. */
+  readonly c: Chan<Date>;
+  readonly #clock: Clock;
+  readonly #fn: (() => unknown) | undefined;
+  readonly #bubble: BubbleHooks | undefined;
+  #handle: TimerHandle | undefined;
+  readonly #onFire = (): void => this.#fire();
+
+  /** Makes a timer that sends the current time on {@link Timer.c} after `d` milliseconds. */
+  constructor(d: number) {
+    const fn = nextFn;
+    nextFn = undefined;
+    const delay = toDelay(d, fn === undefined ? "time.NewTimer" : "time.AfterFunc");
+    const g = currentG();
+    this.#clock = clockOf(g);
+    this.#bubble = g.bubble;
+    this.#fn = fn;
+    this.c = fn === undefined ? new TimerChan() : Chan.nil<Date>();
+    this.#arm(delay);
+  }
+
+  #arm(delay: number): void {
+    const clock = this.#clock;
+    this.#handle = clock.setTimer(clock.now() + delay, this.#onFire);
+  }
+
+  #fire(): void {
+    this.#handle = undefined;
+    const fn = this.#fn;
+    if (fn !== undefined) {
+      spawn(fn, [], afterFunc as (...args: never[]) => unknown, this.#bubble);
+      return;
+    }
+    (this.c as TimerChan).deliver(new Date(this.#clock.now()));
+  }
+
+  /** Disarms the timer and discards an undelivered value; true if either was pending. */
+  #disarm(): boolean {
+    let pending = false;
+    const h = this.#handle;
+    if (h !== undefined) {
+      this.#handle = undefined;
+      pending = h.clear();
+    }
+    if (this.#fn === undefined && (this.c as TimerChan).drain()) pending = true;
+    return pending;
+  }
+
+  /**
+   * stop prevents the timer from firing. It returns true if the call stopped the timer, false if the
+   * timer had already fired (its value was received, or its function started) or had been stopped.
+   *
+   * Never blocks. After stop returns, no value is received from {@link Timer.c} until a reset, even if
+   * the timer had fired and its value was not yet received (then stop returns true, as in Go 1.23: the
+   * value was never delivered). For an afterFunc timer, stop does not wait for a function that has
+   * already started; a true result means the function will not run.
+   *
+   * @example
+   * ```ts
+   * import * as time from "goroutine/time";
+   * const t = new time.Timer(time.Hour);
+   * console.log(t.stop()); // true
+   * console.log(t.stop()); // false: already stopped
+   * ```
+   */
+  stop(): boolean {
+    return this.#disarm();
+  }
+
+  /**
+   * reset changes the timer to fire `d` milliseconds from now (negative or NaN: at once), whether it was
+   * pending, stopped or had fired. It returns what {@link Timer.stop} would have returned: true if the
+   * timer was pending (armed, or fired with the value not yet received). Never blocks.
+   *
+   * As in Go 1.23, no value prepared before the call is received after it: there is no need to stop and
+   * drain the channel first. For an afterFunc timer, the function runs again (once) at the new time.
+   *
+   * @throws TypeError if `d` is not a number.
+   *
+   * @example
+   * ```ts
+   * import * as time from "goroutine/time";
+   * const t = new time.Timer(time.Hour);
+   * console.log(t.reset(5 * time.Millisecond)); // true: it was pending
+   * await t.c.recv();
+   * console.log(t.reset(5 * time.Millisecond)); // false: it had fired and its value was received
+   * t.stop();
+   * ```
+   */
+  reset(d: number): boolean {
+    const delay = toDelay(d, "time.Timer.Reset");
+    const pending = this.#disarm();
+    this.#arm(delay);
+    return pending;
+  }
+}
+
+/**
+ * after waits for `d` milliseconds and then sends the current time on the returned channel: Go's
+ * `time.After(d)`, the same as `new Timer(d).c`. Use it as a timeout case in `select`. Never blocks.
+ *
+ * The timer cannot be stopped; in a loop that runs often and usually finishes first, prefer one
+ * {@link Timer} reset each time, so abandoned timers do not pile up until they fire.
+ *
+ * @throws TypeError if `d` is not a number.
+ *
+ * @example
+ * ```ts
+ * import { Chan, select, recv } from "goroutine";
+ * import * as time from "goroutine/time";
+ * const never = new Chan<string>();
+ * const r = await select([recv(never, (v) => v), recv(time.after(5 * time.Millisecond), () => "timeout")]);
+ * console.log(r); // "timeout"
+ * ```
+ */
+export function after(d: number): Chan<Date> {
+  toDelay(d, "time.After");
+  return new Timer(d).c;
+}
+
+/**
+ * afterFunc waits for `d` milliseconds and then starts `fn()` in its own goroutine (Go's
+ * `time.AfterFunc`). It returns the {@link Timer}, whose `stop` keeps `fn` from starting (true if it did)
+ * and whose `reset` schedules it again; its `c` is a nil channel. Never blocks.
+ *
+ * An error thrown by `fn` is a goroutine panic (see `runtime.setPanicHandler`).
+ *
+ * @throws TypeError if `d` is not a number or `fn` is not a function.
+ *
+ * @example
+ * ```ts
+ * import { Chan } from "goroutine";
+ * import * as time from "goroutine/time";
+ * const done = new Chan<string>();
+ * time.afterFunc(5 * time.Millisecond, () => done.send("ran"));
+ * console.log(await done.recv()); // "ran"
+ * const t = time.afterFunc(time.Hour, () => console.log("never"));
+ * console.log(t.stop()); // true
+ * ```
+ */
+export function afterFunc(d: number, fn: () => unknown): Timer {
+  if (typeof fn !== "function") throw new TypeError(`time.AfterFunc: expected a function, got ${typeof fn}`);
+  toDelay(d, "time.AfterFunc");
+  nextFn = fn;
+  return new Timer(d);
+}
