@@ -1,0 +1,284 @@
+/**
+ * go() and goroutine-level runtime: API.md "Goroutines" and "runtime" (in-process parts; crashes and the
+ * deadlock report are in process.test.ts).
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Chan } from "../../src/internal/chan.js";
+import { go, type Goroutine } from "../../src/go.js";
+import { recv, select, send } from "../../src/select.js";
+import * as runtime from "../../src/runtime/index.js";
+import { currentG } from "../../src/internal/scheduler.js";
+import { deferred, leak, turns, until } from "./helpers.js";
+
+describe("go()", () => {
+  test("the main goroutine is 1; go() ids start above it, increase and never repeat", async () => {
+    assert.match(runtime.dump(), /^goroutine 1 \[running\]:\nmain/);
+    const ids: number[] = [];
+    for (let i = 0; i < 200; i++) ids.push(go(() => {}).id);
+    await turns();
+    for (let i = 0; i < 200; i++) ids.push(go(async () => {}).id);
+    assert.ok(ids[0] > 1);
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], "strictly increasing");
+    assert.equal(new Set(ids).size, ids.length);
+    await turns();
+  });
+
+  test("a goroutine sees its own id as current; main code sees 1", async () => {
+    const seen = deferred<number>();
+    const g = go(() => seen.resolve(currentG().id));
+    assert.equal(await seen.promise, g.id);
+    assert.equal(currentG().id, 1);
+  });
+
+  test("arguments are evaluated at the call", async () => {
+    const box = { x: 1 };
+    const obj = { v: "a" };
+    const got = deferred<[number, { v: string }, string]>();
+    go((n: number, o: { v: string }, s: string) => got.resolve([n, o, s]), box.x, obj, `s${box.x}`);
+    box.x = 2;
+    const [n, o, s] = await got.promise;
+    assert.equal(n, 1);
+    assert.equal(o, obj, "objects are passed by reference, like Go pointers");
+    assert.equal(s, "s1");
+  });
+
+  test("the caller runs on before the goroutine starts", async () => {
+    const log: string[] = [];
+    go(() => log.push("goroutine"));
+    log.push("caller, after go");
+    await Promise.resolve();
+    log.push("caller, after one await");
+    await turns();
+    assert.equal(log[0], "caller, after go");
+    assert.ok(log.includes("goroutine"));
+  });
+
+  test("goroutines start in the order they were created", async () => {
+    const log: number[] = [];
+    for (let i = 0; i < 10; i++) go((k: number) => log.push(k), i);
+    await turns();
+    assert.deepEqual(log, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("go returns at once even if fn blocks synchronously-looking work", () => {
+    let ran = false;
+    const g = go(() => {
+      ran = true;
+    });
+    assert.equal(ran, false);
+    assert.equal(typeof g.id, "number");
+  });
+
+  const notFunctions: [string, unknown][] = [
+    ["undefined", undefined],
+    ["null", null],
+    ["a number", 5],
+    ["a string", "f"],
+    ["an object", {}],
+    ["a promise", Promise.resolve()],
+  ];
+  for (const [name, v] of notFunctions) {
+    test(`go(${name}) throws TypeError and starts nothing`, () => {
+      const before = runtime.numGoroutine();
+      assert.throws(() => go(v as () => void), TypeError);
+      assert.equal(runtime.numGoroutine(), before);
+    });
+  }
+
+  test("a non-promise return value ends the goroutine at once", async () => {
+    const before = runtime.numGoroutine();
+    go(() => 42);
+    assert.equal(runtime.numGoroutine(), before + 1);
+    await turns();
+    assert.equal(runtime.numGoroutine(), before);
+  });
+});
+
+describe("runtime.numGoroutine", () => {
+  test("counts live goroutines, main included", async () => {
+    const base = runtime.numGoroutine();
+    assert.ok(base >= 1);
+    const gate = new Chan<void>();
+    for (let i = 0; i < 3; i++) go(() => gate.recv());
+    assert.equal(runtime.numGoroutine(), base + 3, "counted from go(), before they start");
+    await turns();
+    assert.equal(runtime.numGoroutine(), base + 3, "blocked goroutines are live");
+    gate.close();
+    await until(() => runtime.numGoroutine() === base);
+  });
+
+  test("with nothing else running it is 1 (only main) in a fresh process", async () => {
+    // Every goroutine this file started has finished or is an intentional leak; count them.
+    await turns();
+    assert.ok(runtime.numGoroutine() >= 1);
+  });
+});
+
+describe("runtime.setPanicHandler", () => {
+  test("returns the previous handler and accepts undefined", () => {
+    const h1 = () => {};
+    const h2 = () => {};
+    const original = runtime.setPanicHandler(h1);
+    assert.equal(runtime.setPanicHandler(h2), h1);
+    assert.equal(runtime.setPanicHandler(undefined), h2);
+    assert.equal(runtime.setPanicHandler(original), undefined);
+  });
+
+  test("rejects a non-function handler with TypeError", () => {
+    assert.throws(() => runtime.setPanicHandler(5 as unknown as () => void), TypeError);
+  });
+
+  const failures: [string, (err: Error) => () => unknown][] = [
+    ["a synchronous throw", (err) => () => {
+      throw err;
+    }],
+    ["an async rejection", (err) => async () => {
+      await turns(1);
+      throw err;
+    }],
+    ["a returned rejected promise", (err) => () => Promise.reject(err)],
+  ];
+  for (const [name, mk] of failures) {
+    test(`takes ${name}, with the goroutine, after it has ended`, async () => {
+      const err = new Error(`boom (${name})`);
+      const got = deferred<[unknown, Goroutine, number]>();
+      const before = runtime.numGoroutine();
+      const prev = runtime.setPanicHandler((e, g) => got.resolve([e, g, runtime.numGoroutine()]));
+      try {
+        const g = go(mk(err));
+        const [e, gr, live] = await got.promise;
+        assert.equal(e, err);
+        assert.equal(gr.id, g.id);
+        assert.equal(live, before, "the goroutine is no longer counted");
+      } finally {
+        runtime.setPanicHandler(prev);
+      }
+    });
+  }
+
+  test("non-Error values are passed as they were thrown", async () => {
+    const got = deferred<unknown>();
+    const prev = runtime.setPanicHandler((e) => got.resolve(e));
+    try {
+      go(() => {
+        throw "a string"; // eslint-disable-line @typescript-eslint/only-throw-error
+      });
+      assert.equal(await got.promise, "a string");
+    } finally {
+      runtime.setPanicHandler(prev);
+    }
+  });
+
+  test("other goroutines go on after one panics into the handler", async () => {
+    const prev = runtime.setPanicHandler(() => {});
+    try {
+      const ch = new Chan<number>();
+      go(() => {
+        throw new Error("one fails");
+      });
+      go(() => ch.send(1));
+      assert.equal(await ch.recv(), 1);
+    } finally {
+      runtime.setPanicHandler(prev);
+    }
+  });
+});
+
+describe("runtime.dump", () => {
+  /** The dump block of goroutine `id`. */
+  function block(id: number): string {
+    const d = runtime.dump();
+    const start = d.indexOf(`goroutine ${id} [`);
+    assert.ok(start >= 0, `goroutine ${id} is in the dump:\n${d}`);
+    const end = d.indexOf("\ngoroutine ", start + 1);
+    return d.slice(start, end < 0 ? undefined : end);
+  }
+
+  const waits: [string, () => Promise<unknown>, string][] = [
+    ["receive", () => new Chan<number>().recv(), "chan receive"],
+    ["send", () => new Chan<number>().send(1), "chan send"],
+    ["select", () => select([recv(new Chan<number>()), send(new Chan<number>(), 1)]), "select"],
+    ["nil receive", () => Chan.nil<number>().recv(), "chan receive (nil chan)"],
+    ["nil send", () => Chan.nil<number>().send(1), "chan send (nil chan)"],
+    ["empty select", () => select([]), "select (no cases)"],
+    ["range over a channel", async () => {
+      for await (const _ of new Chan<number>()) break;
+    }, "chan receive"],
+  ];
+  for (const [name, op, reason] of waits) {
+    test(`shows a goroutine blocked in ${name} as [${reason}, <time>] and where it was created`, async () => {
+      const g = go(function blockedWorker() {
+        return op();
+      });
+      leak(g.id);
+      await turns();
+      const b = block(g.id);
+      const esc = reason.replace(/[()]/g, "\\$&");
+      assert.match(b, new RegExp(`^goroutine ${g.id} \\[${esc}, \\d+(\\.\\d+)?(ms|s)\\]:\\n`));
+      assert.match(b, /\nblockedWorker\(\.\.\.\)\n/);
+      assert.match(b, /\ncreated by goroutine 1\n\t.*go\.test\.js:\d+/);
+    });
+  }
+
+  test("'created by' names the parent goroutine", async () => {
+    const childId = deferred<number>();
+    const parent = go(() => {
+      const c = go(() => new Chan<number>().recv());
+      childId.resolve(c.id);
+      leak(c.id);
+    });
+    const id = await childId.promise;
+    await turns();
+    assert.match(block(id), new RegExp(`created by goroutine ${parent.id}\\b`));
+  });
+
+  test("the current goroutine is [running], others [runnable] or waiting; oldest first", async () => {
+    const out = deferred<string>();
+    const g = go(() => out.resolve(runtime.dump()));
+    const d = await out.promise;
+    assert.match(d, new RegExp(`goroutine ${g.id} \\[running\\]`));
+    assert.match(d, /^goroutine 1 \[runnable\]/);
+    const ids = [...d.matchAll(/^goroutine (\d+) \[/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  });
+
+  test("anonymous functions are shown as such", async () => {
+    const g = go(() => new Chan<number>().recv());
+    leak(g.id);
+    await turns();
+    assert.match(block(g.id), /\n(anonymous|g)\(\.\.\.\)/);
+  });
+
+  test("setCreationStacks(false) drops the creation site and returns the previous setting", async () => {
+    const prev = runtime.setCreationStacks(false);
+    assert.equal(prev, true);
+    try {
+      const g = go(() => new Chan<number>().recv());
+      leak(g.id);
+      await turns();
+      assert.match(block(g.id), /created by goroutine 1\n?$/);
+    } finally {
+      assert.equal(runtime.setCreationStacks(prev), false);
+    }
+  });
+
+  test("stack() is the same dump", () => {
+    assert.match(runtime.stack(), /^goroutine 1 \[running\]:/);
+  });
+
+  test("a goroutine that is no longer blocked leaves the waiting state", async () => {
+    const ch = new Chan<number>();
+    const g = go(async () => {
+      await ch.recv();
+      await new Chan<number>().recv();
+    });
+    leak(g.id);
+    await turns();
+    assert.match(block(g.id), /\[chan receive,/);
+    await ch.send(1);
+    await turns();
+    assert.match(block(g.id), /\[chan receive,/, "blocked again on its second receive");
+    assert.ok(runtime.dump().includes(`goroutine ${g.id} [`));
+  });
+});
