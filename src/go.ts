@@ -26,5 +26,5 @@ export type { Goroutine } from "./internal/scheduler.js";
  */
 export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Goroutine {
   if (typeof fn !== "function") throw new TypeError(`go: expected a function, got ${typeof fn}`);
-  return spawn(fn as (...args: never[]) => unknown, args, go as (...args: never[]) => unknown);
+  return spawn(fn, args, go);
 }

@@ -68,7 +68,7 @@ export function recv<T, R>(ch: Chan<T>, then: (value: T | undefined, ok: boolean
 export function recv<T, R>(ch: Chan<T>, then?: (value: T | undefined, ok: boolean) => R): SelectCase<R> {
   checkChan(ch, "recv");
   checkThen(then, "recv");
-  return new Case(RECV, ch as Chan<unknown>, undefined, then as Case["then"]) as SelectCase<R>;
+  return new Case(RECV, ch, undefined, then as Case["then"]) as SelectCase<R>;
 }
 
 /**
@@ -88,7 +88,7 @@ export function send<T, R>(ch: Chan<T>, value: T, then: () => R): SelectCase<R>;
 export function send<T, R>(ch: Chan<T>, value: T, then?: () => R): SelectCase<R> {
   checkChan(ch, "send");
   checkThen(then, "send");
-  return new Case(SEND, ch as Chan<unknown>, value, then as Case["then"]) as SelectCase<R>;
+  return new Case(SEND, ch, value, then) as SelectCase<R>;
 }
 
 /** The select's result: what the handlers return, promises unwrapped. */
@@ -157,8 +157,8 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
     order[j] = i;
   }
   for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    const c = cs[i]!;
+    const i = order[k];
+    const c = cs[i];
     const ch = c.ch;
     if (ch.isNil) continue;
     if (c.dir === RECV) {
@@ -202,7 +202,7 @@ async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
   };
   const woken = new Promise<void>((r) => (st.resolve = r));
   for (let i = 0; i < cs.length; i++) {
-    const c = cs[i]!;
+    const c = cs[i];
     if (c.ch.isNil) continue;
     const sg = new Sudog(g, M_SELECT, st, i);
     st.sudogs.push(sg);
@@ -215,7 +215,7 @@ async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
   park(g, "select", durable);
   await woken;
   if (st.closedSend) throw new ChanClosedError("send on closed channel");
-  const c = cs[st.index]!;
+  const c = cs[st.index];
   return c.then === undefined ? undefined : c.then(st.value, st.ok);
 }
 

@@ -54,7 +54,7 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean)
     sel.closedSend = closedSend;
     const all = sel.sudogs;
     for (let i = 0; i < all.length; i++) {
-      const other = all[i]!;
+      const other = all[i];
       if (other !== sg) other.queue?.remove(other);
     }
     if (mustYield) defer(sel.resolve);

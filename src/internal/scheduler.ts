@@ -163,7 +163,7 @@ function drainSpawns(): void {
   pendingG = [];
   pendingArgs = [];
   drainScheduled = false;
-  for (let i = 0; i < gs.length; i++) als.run(gs[i]!, start, gs[i]!, as[i]!);
+  for (let i = 0; i < gs.length; i++) als.run(gs[i], start, gs[i], as[i]);
 }
 
 function start(g: G, args: unknown[]): void {
@@ -344,7 +344,7 @@ function probe(): void {
   mustYield = false;
   const d = deferred;
   deferred = [];
-  for (let i = 0; i < d.length; i++) d[i]!();
+  for (let i = 0; i < d.length; i++) d[i]();
 }
 
 /** Counts one operation; cheap, with a clock read every 256 calls. */
@@ -405,7 +405,7 @@ export function doneWith<T>(v: T): Promise<T> {
 
 // ---- deadlock detection ------------------------------------------------------------------------------
 
-let deadlockCheckers: (() => boolean)[] = [];
+const deadlockCheckers: (() => boolean)[] = [];
 /** Extra blockers that keep the process alive legitimately (cross-thread waits); true = something pending. */
 export function addLivenessCheck(f: () => boolean): void {
   deadlockCheckers.push(f);
