@@ -58,7 +58,11 @@ export function test(fn: (t: T) => unknown): Promise<void> {
   if (typeof fn !== "function") throw new TypeError("synctest.test: fn must be a function");
   if (currentG().bubble !== undefined) throw new Error("synctest.test called from within a synctest bubble");
   return new Promise<void>((resolve, reject) => {
-    const bubble = new Bubble((err) => (err === undefined ? resolve() : reject(err)));
+    const bubble = new Bubble((err) => {
+      if (err === undefined) resolve();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- re-throws what the test threw
+      else reject(err);
+    });
     const cleanups: (() => unknown)[] = [];
     let ctx: [Context, CancelFunc] | undefined;
     const t: T = {
