@@ -1,0 +1,158 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { go } from "../../src/index.js";
+import { Mutex, RWMutex } from "../../src/sync/index.js";
+import { lockerSuite } from "./locker-suite.js";
+import { settle, spin, waitState } from "./helpers.js";
+
+lockerSuite("Mutex", () => new Mutex());
+lockerSuite("RWMutex.lock", () => new RWMutex());
+
+describe("Mutex", () => {
+  test("unlock of an unlocked mutex throws Go's error", () => {
+    const mu = new Mutex();
+    assert.throws(() => mu.unlock(), { message: "sync: unlock of unlocked mutex" });
+    assert.equal(mu.tryLock(), true);
+    mu.unlock();
+    assert.throws(() => mu.unlock(), { message: "sync: unlock of unlocked mutex" });
+  });
+
+  test("using a guard unlocks at the end of the block, also when it throws", async () => {
+    const mu = new Mutex();
+    {
+      using _ = await mu.lock();
+      assert.equal(mu.tryLock(), false);
+    }
+    assert.equal(mu.tryLock(), true);
+    mu.unlock();
+    await assert.rejects(async () => {
+      using _ = await mu.lock();
+      throw new Error("boom");
+    }, /boom/);
+    assert.equal(mu.tryLock(), true);
+    mu.unlock();
+  });
+
+  test("a guard unlocks at most once and a stale guard never unlocks a later holder", async () => {
+    const mu = new Mutex();
+    const g1 = await mu.lock();
+    g1[Symbol.dispose]();
+    const g2 = await mu.lock();
+    g1[Symbol.dispose](); // disposed twice: inert
+    assert.equal(mu.tryLock(), false, "g2 still holds");
+    g2[Symbol.dispose]();
+    const g3 = await mu.lock();
+    mu.unlock(); // direct unlock makes g3 stale
+    assert.equal(mu.tryLock(), true);
+    g3[Symbol.dispose](); // stale: must not unlock the tryLock holder
+    assert.equal(mu.tryLock(), false);
+    mu.unlock();
+  });
+
+  test("a blocked lock parks with reason sync.Mutex.Lock, not durable", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    const g = go(async () => {
+      using _ = await mu.lock();
+    });
+    await settle();
+    assert.deepEqual(waitState(g.id), { reason: "sync.Mutex.Lock", durable: false });
+    mu.unlock();
+    await settle();
+    assert.equal(waitState(g.id).reason, "");
+  });
+
+  test("normal mode: an arriving locker barges ahead of a woken waiter", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    let waiterGot = false;
+    const p = mu.lock().then((gd) => {
+      waiterGot = true;
+      gd[Symbol.dispose]();
+    });
+    await settle();
+    mu.unlock(); // wakes the waiter, which retries a microtask later
+    assert.equal(mu.tryLock(), true, "the lock is free for a newcomer right after unlock");
+    await settle();
+    assert.equal(waiterGot, false, "the woken waiter lost and went back to the queue");
+    mu.unlock();
+    await p;
+    assert.equal(waiterGot, true);
+  });
+
+  test("a waiter that waited over 1 ms and lost switches to starvation mode: FIFO hand-off", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    const order: number[] = [];
+    const ps = [1, 2, 3].map((i) =>
+      mu.lock().then((gd) => {
+        order.push(i);
+        gd[Symbol.dispose]();
+      }),
+    );
+    await settle();
+    spin(2); // every waiter is now older than the 1 ms threshold
+    mu.unlock();
+    assert.equal(mu.tryLock(), true, "barge once");
+    await settle(); // waiter 1 retries, loses, and is starving
+    assert.equal(mu.isStarving, true);
+    mu.unlock(); // hand-off: the lock is never observed free
+    assert.equal(mu.tryLock(), false, "no barging in starvation mode");
+    await Promise.all(ps);
+    assert.deepEqual(order, [1, 2, 3]);
+    assert.equal(mu.isStarving, false, "back to normal once the queue drained");
+    assert.equal(mu.tryLock(), true);
+    mu.unlock();
+  });
+
+  test("starvation mode ends when a waiter got the lock in under 1 ms", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    const old = mu.lock().then((gd) => gd);
+    await settle();
+    spin(2);
+    mu.unlock();
+    assert.equal(mu.tryLock(), true);
+    await settle();
+    assert.equal(mu.isStarving, true);
+    // A fresh waiter queues behind the old one.
+    const fresh = mu.lock().then((gd) => gd);
+    mu.unlock(); // hands off to the old waiter (waited > 1 ms, not last): stays starving
+    const gOld = await old;
+    assert.equal(mu.isStarving, true);
+    gOld[Symbol.dispose](); // hands off to the fresh waiter: waited < 1 ms, so normal mode again
+    const gFresh = await fresh;
+    assert.equal(mu.isStarving, false);
+    gFresh[Symbol.dispose]();
+  });
+
+  test("fairness: a waiter behind a hot re-locking loop acquires soon after its starvation threshold", async () => {
+    const mu = new Mutex();
+    let stop = false;
+    let sawStarving = false;
+    let spins = 0;
+    const looper = new Promise<void>((resolve) => {
+      go(async () => {
+        while (!stop) {
+          using _ = await mu.lock();
+          await Promise.resolve(); // an await inside the critical section
+          if (mu.isStarving) sawStarving = true;
+          spins++;
+        }
+        resolve();
+      });
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    const t0 = performance.now();
+    {
+      using _ = await mu.lock();
+      const waited = performance.now() - t0;
+      stop = true;
+      assert.ok(waited < 50, `waited ${waited.toFixed(2)} ms behind a hot loop`);
+    }
+    await looper;
+    assert.ok(spins > 0, "the looper was running");
+    assert.equal(sawStarving, true, "starvation mode was entered");
+  });
+});
