@@ -56,7 +56,6 @@ export class Once {
     } catch (e) {
       this.state = DONE;
       // f may throw a non-Error; the caller gets exactly what f threw.
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(e);
     }
     if (r === null || typeof r !== "object" || typeof (r as PromiseLike<unknown>).then !== "function") {

@@ -48,5 +48,5 @@ export function fakeBubble(id = 9000): BubbleHooks & { parks: { g: G; durable: b
 
 /** Starts `fn` as a goroutine inside `bubble`. */
 export function goIn(bubble: BubbleHooks, fn: () => unknown): G {
-  return spawn(fn, [], goIn as (...a: never[]) => unknown, bubble);
+  return spawn(fn, [], goIn, bubble);
 }

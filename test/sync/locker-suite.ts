@@ -29,7 +29,7 @@ export function lockerSuite(name: string, make: () => LockerUnderTest): void {
             inside++;
             maxInside = Math.max(maxInside, inside);
             await Promise.resolve();
-            await null;
+            await new Promise<void>((r) => queueMicrotask(r));
             inside--;
             count++;
             mu.unlock();
