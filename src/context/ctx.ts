@@ -505,7 +505,7 @@ export function childCount(c: Context): number {
 function contextName(c: Context): string {
   if (c instanceof BaseCtx) return c.toString();
   const own = (c as { toString?: unknown }).toString;
-  if (typeof own === "function" && own !== Object.prototype.toString) return String(c);
+  if (typeof own === "function" && own !== Object.prototype.toString) return (c as { toString(): string }).toString();
   const name = (c as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === "string" && name !== "" ? name : "Context";
 }
@@ -524,12 +524,12 @@ function stringify(v: unknown): string {
     case "object": {
       if (v === null) return "<nil>";
       const ts = (v as { toString?: unknown }).toString;
-      if (typeof ts === "function" && ts !== Object.prototype.toString) return String(v);
+      if (typeof ts === "function" && ts !== Object.prototype.toString) return (v as { toString(): string }).toString();
       const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
       return typeof name === "string" && name !== "" ? name : "Object";
     }
     default:
-      return String(v as number | bigint | boolean);
+      return String(v);
   }
 }
 

@@ -63,6 +63,16 @@ export function todo(): Context {
   return TODO;
 }
 
+/** A message for a non-Error cause; never throws (it runs on cancel paths). */
+function describeValue(x: unknown): string {
+  try {
+    if (x !== null && typeof x === "object") return JSON.stringify(x) ?? "object";
+    return String(x as string | number | bigint | boolean | symbol | undefined);
+  } catch {
+    return typeof x;
+  }
+}
+
 function cancelFuncOf(c: CancelCtx): CancelFunc {
   return () => c.cancel(true, Canceled, undefined);
 }
@@ -122,7 +132,10 @@ export function withCancelCause(parent: Context): [Context, CancelCauseFunc] {
     (cause?: Error) => {
       // Never throw from a cancel path (it often runs in finally): wrap a non-Error cause instead.
       const c2: unknown = cause;
-      const e = c2 === undefined || c2 === null || c2 instanceof Error ? (c2 ?? undefined) : new Error(String(c2), { cause: c2 });
+      const e =
+        c2 === undefined || c2 === null || c2 instanceof Error
+          ? (c2 ?? undefined)
+          : new Error(describeValue(c2), { cause: c2 });
       c.cancel(true, Canceled, e);
     },
   ];
@@ -361,7 +374,7 @@ export function afterFunc(ctx: Context, fn: () => unknown): () => boolean {
   propagate(a, ctx);
   return () => a.stop();
 }
-setAfterFuncSkip(afterFunc as (...args: never[]) => unknown);
+setAfterFuncSkip(afterFunc);
 
 /**
  * fromSignal returns a child of `parent` that is also cancelled when `signal` aborts: its err is then
@@ -405,6 +418,6 @@ export function fromSignal(parent: Context, signal: AbortSignal): [Context, Canc
 function abortedBy(c: SignalCtx, signal: AbortSignal): void {
   const r: unknown = signal.reason;
   const timeout = r instanceof Error && r.name === "TimeoutError";
-  const cause = r instanceof Error ? r : new Error(`context: signal aborted: ${String(r)}`, { cause: r });
+  const cause = r instanceof Error ? r : new Error(`context: signal aborted: ${describeValue(r)}`, { cause: r });
   c.cancel(true, timeout ? DeadlineExceeded : Canceled, cause);
 }

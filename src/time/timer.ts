@@ -87,7 +87,7 @@ export class Timer {
     this.#handle = undefined;
     const fn = this.#fn;
     if (fn !== undefined) {
-      spawn(fn, [], afterFunc as (...args: never[]) => unknown, this.#bubble);
+      spawn(fn, [], afterFunc, this.#bubble);
       return;
     }
     (this.c as TimerChan).deliver(new Date(this.#clock.now()));
