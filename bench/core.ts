@@ -19,7 +19,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { writeFileSync } from "node:fs";
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from "ts-chan";
 import { channel as cspChannel, select as cspSelect, type Channel as CspChannel } from "@thi.ng/csp";
@@ -67,6 +67,8 @@ function median(xs: number[]): number {
 interface Measure {
   /** Median ns per operation. */
   ns: number;
+  /** Fastest sample, ns per operation: the least disturbed by other processes. */
+  min: number;
   /** Spread of the samples: (max - min) / median. */
   spread: number;
   /** Operations per sample. */
@@ -92,7 +94,7 @@ async function measure(run: Run, fixedN?: number): Promise<Measure> {
   const per: number[] = [];
   for (let i = 0; i < count; i++) per.push((await timed(run, n)) / n);
   const med = median(per);
-  return { ns: med, spread: (Math.max(...per) - Math.min(...per)) / med, n };
+  return { ns: med, min: Math.min(...per), spread: (Math.max(...per) - Math.min(...per)) / med, n };
 }
 
 // ---- workloads -----------------------------------------------------------------------------------------
@@ -312,6 +314,11 @@ function fmt(ns: number): string {
   return ns.toFixed(1);
 }
 
+function progress(w: Workload, name: string, r: Measure): void {
+  const spread = `±${(r.spread * 50).toFixed(0)}%`;
+  console.log(`  ${pad(w.id, 9)} ${pad(name, 24)} ${pad(fmt(r.ns), 7)} ${pad(w.unit, 14)} min ${pad(fmt(r.min), 7)} ${spread}`);
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
 }
@@ -397,6 +404,13 @@ async function main(): Promise<void> {
     `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms after a warm-up (spawn: ${SPAWN_SAMPLES} samples of ` +
       `${SPAWN_N} tasks); GC between samples`,
   );
+  const load = loadavg()[0];
+  if (load > availableParallelism() * 0.5) {
+    console.log(
+      `WARNING: load average ${load.toFixed(1)} on ${availableParallelism()} CPUs — other processes are running; ` +
+        "expect noisy numbers (compare the min column, or rerun when the machine is idle)",
+    );
+  }
   console.log(
     "phase 1: peers and bare-async baselines, BEFORE goroutine is loaded (it enables AsyncLocalStorage\n" +
       "         promise hooks at the first goroutine start, which slow every promise afterwards)",
@@ -409,7 +423,7 @@ async function main(): Promise<void> {
     for (const c of w.peers) {
       const r = await measure(c.run, w.fixedN);
       m.set(c.name, r);
-      console.log(`  ${pad(w.id, 9)} ${pad(c.name, 24)} ${pad(fmt(r.ns), 8)} ${w.unit}  (±${(r.spread * 50).toFixed(0)}%)`);
+      progress(w, c.name, r);
     }
   }
 
@@ -428,7 +442,7 @@ async function main(): Promise<void> {
     }
     for (const c of w.ours) {
       const r = await measure(c.run, w.fixedN);
-      console.log(`  ${pad(w.id, 9)} ${pad(c.name, 24)} ${pad(fmt(r.ns), 8)} ${w.unit}  (±${(r.spread * 50).toFixed(0)}%)`);
+      progress(w, c.name, r);
       const ratio = r.ns / bestPeerNs;
       const t = w.target;
       const pass = "ns" in t ? r.ns <= t.ns : ratio <= t.ratio;
@@ -445,12 +459,10 @@ async function main(): Promise<void> {
     console.log("phase 3: bare-async baseline again, now that AsyncLocalStorage is on");
     before = peerNs.get(spawn)!.get("async fn + Promise.all");
     after = await measure(bareAll, spawn.fixedN);
-    console.log(`  ${pad("spawn", 9)} ${pad("async fn + Promise.all", 24)} ${pad(fmt(after.ns), 8)} ${spawn.unit}`);
+    progress(spawn, "async fn + Promise.all", after);
   }
 
   // ---- the table ----
-  const peerNames: string[] = [];
-  for (const w of selected) for (const c of w.peers) if (!peerNames.includes(c.name)) peerNames.push(c.name);
   console.log("");
   console.log("All numbers are ns per operation (median); lower is better. Peers were measured before goroutine");
   console.log("was loaded, so they ran without the AsyncLocalStorage promise hook.");
