@@ -1,0 +1,123 @@
+/**
+ * Whole-process behaviour, in subprocesses running test/fixtures/*: the deadlock report, panics in
+ * goroutines, clean exits and pending timers (API.md "Goroutines" and "runtime").
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(fixture: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env["GOROUTINE_STACKS"];
+    const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The dump block of goroutine `id` in a report. */
+function block(report: string, id: number): string {
+  const start = report.indexOf(`goroutine ${id} [`);
+  assert.ok(start >= 0, `goroutine ${id} in:\n${report}`);
+  const end = report.indexOf("\ngoroutine ", start + 1);
+  return report.slice(start, end < 0 ? undefined : end);
+}
+
+describe("deadlock", () => {
+  const modes: [string, string][] = [
+    ["recv", "chan receive"],
+    ["nil", "chan receive (nil chan)"],
+    ["select-none", "select (no cases)"],
+  ];
+  for (const [mode, mainReason] of modes) {
+    test(`main blocked in ${mainReason}, goroutines in send and select -> report and exit 2`, async () => {
+      const r = await run("deadlock.js", mode);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "started\n");
+      assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
+      assert.ok(block(r.stderr, 1).startsWith(`goroutine 1 [${mainReason},`), r.stderr);
+      const sender = block(r.stderr, 2);
+      assert.match(sender, /^goroutine 2 \[chan send, [^\]]+\]:\nsender\(\.\.\.\)\ncreated by goroutine 1\n\t.*deadlock\.js:\d+/);
+      const selector = block(r.stderr, 3);
+      assert.match(selector, /^goroutine 3 \[select, [^\]]+\]:\nselector\(\.\.\.\)\ncreated by goroutine 1\n\t.*deadlock\.js:\d+/);
+    });
+  }
+
+  test("main's code ended but goroutines are blocked forever -> deadlock report, exit 2", async () => {
+    const r = await run("deadlock.js", "main-returns");
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
+    assert.match(r.stderr, /goroutine 2 \[chan send,/);
+    assert.match(r.stderr, /goroutine 3 \[select,/);
+  });
+});
+
+describe("panics", () => {
+  const modes: [string, string][] = [
+    ["sync", "panic: boom"],
+    ["async", "panic: boom"],
+    ["string", "panic: boom"],
+    ["typeerror", "panic: TypeError: boom"],
+  ];
+  for (const [mode, first] of modes) {
+    test(`a goroutine that fails (${mode}) crashes the process: "${first}", its id, exit 2`, async () => {
+      const r = await run("panic.js", mode);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.startsWith(`${first}\n`), r.stderr);
+      assert.match(r.stderr, /\ngoroutine 3 \[running\]:\n/);
+      assert.match(r.stderr, /created by goroutine 1/);
+      if (mode !== "string") assert.match(r.stderr, /panic\.js:\d+/, "the error's stack is printed");
+      assert.doesNotMatch(r.stderr, /deadlock/);
+    });
+  }
+
+  test("with setPanicHandler installed the error is handled and the process exits 0", async () => {
+    const r = await run("panic.js", "handled");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "handled: boom in goroutine 3\n");
+    assert.equal(r.stderr, "");
+  });
+});
+
+describe("clean exit", () => {
+  test("goroutines that all finish: exit 0, only the program's own output", async () => {
+    const r = await run("clean-exit.js");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "sum 14\n");
+    assert.equal(r.stderr, "");
+  });
+});
+
+describe("pending timers", () => {
+  test("a goroutine blocked while a timer is pending is woken by it: exit 0", async () => {
+    const r = await run("timer-pending.js", "wakes");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^timer fired after \d+ms\nreceived from timer\n$/);
+    assert.equal(r.stderr, "");
+  });
+
+  test("it is not a deadlock until the timer has fired", async () => {
+    const r = await run("timer-pending.js", "then-deadlock");
+    assert.equal(r.code, 2, r.stderr);
+    const m = /^timer fired after (\d+)ms\n$/.exec(r.stdout);
+    assert.ok(m, `the timer ran before the report: ${r.stdout}`);
+    assert.ok(Number(m[1]) >= 140, "the timer was not cut short");
+    assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
+    assert.match(r.stderr, /goroutine 2 \[chan receive, [^\]]+\]:\nblockedOnTimer/);
+  });
+});
