@@ -16,7 +16,8 @@
  * - Children are cancelled by taking the list's current head until it is empty, so user code that runs
  *   meanwhile (abort listeners) may cancel or detach other children without breaking the walk.
  * - A node that listens to something outside the tree (a foreign parent's signal, fromSignal's signal)
- *   keeps the matching removal in `unhook`, called when the node is cancelled or stopped.
+ *   keeps the matching removal in `unhook`, called when the node is cancelled or stopped. Such signals
+ *   carry one listener each however many nodes watch them (`watchSignal`), removed with the last one.
  * - The done channel and the AbortController are made on first use; if the context is already cancelled
  *   then, they are made closed/aborted. A done channel belongs to the synctest bubble the context was made
  *   in, so a bubble goroutine waiting on it is durably blocked.
@@ -448,20 +449,51 @@ export function propagate(child: Node, parent: Context): void {
   if (p instanceof BaseCtx) return; // background, todo, withoutCancel: never cancelled
   // A foreign implementation: watch its signal (part of the interface), no goroutine needed.
   const foreign = p;
-  const sig = foreign.signal;
   const e = foreign.err();
-  if (e !== undefined || sig.aborted) {
+  if (e !== undefined || foreign.signal.aborted) {
     const err = e ?? Canceled;
     child.parentDone(err, foreignCause(foreign, err));
     return;
   }
-  const onAbort = (): void => {
+  child.unhook = watchSignal(foreign.signal, () => {
     child.unhook = null;
     const err = foreign.err() ?? Canceled;
     child.parentDone(err, foreignCause(foreign, err));
+  });
+}
+
+/** The callbacks waiting for one watched AbortSignal, behind its single listener. */
+class Watch {
+  readonly fns = new Set<() => void>();
+  constructor(readonly sig: AbortSignal) {}
+  readonly onAbort = (): void => {
+    watches.delete(this.sig);
+    // A callback may unregister others (Set iteration skips deleted entries).
+    for (const f of this.fns) f();
+    this.fns.clear();
   };
-  sig.addEventListener("abort", onAbort, { once: true });
-  child.unhook = () => sig.removeEventListener("abort", onAbort);
+}
+const watches = new WeakMap<AbortSignal, Watch>();
+
+/**
+ * Calls `fn` once when `sig` aborts; returns the function that unregisters it. However many contexts
+ * watch one signal, it carries one listener (so no MaxListeners warning, and O(1) unregistering), and
+ * none once every watcher has gone.
+ */
+export function watchSignal(sig: AbortSignal, fn: () => void): () => void {
+  let w = watches.get(sig);
+  if (w === undefined) {
+    w = new Watch(sig);
+    watches.set(sig, w);
+    sig.addEventListener("abort", w.onAbort, { once: true });
+  }
+  const watch = w;
+  watch.fns.add(fn);
+  return () => {
+    if (!watch.fns.delete(fn) || watch.fns.size > 0) return;
+    if (watches.get(sig) === watch) watches.delete(sig);
+    sig.removeEventListener("abort", watch.onAbort);
+  };
 }
 
 /** Go's Context.Value walk, iterative over this module's contexts. */

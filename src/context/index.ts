@@ -28,6 +28,7 @@ import {
   isContext,
   propagate,
   setAfterFuncSkip,
+  watchSignal,
 } from "./ctx.js";
 
 export type { CancelCauseFunc, CancelFunc, Context } from "./ctx.js";
@@ -67,7 +68,7 @@ export function todo(): Context {
 function describeValue(x: unknown): string {
   try {
     if (x !== null && typeof x === "object") return JSON.stringify(x) ?? "object";
-    return String(x as string | number | bigint | boolean | symbol | undefined);
+    return String(x);
   } catch {
     return typeof x;
   }
@@ -404,12 +405,10 @@ export function fromSignal(parent: Context, signal: AbortSignal): [Context, Canc
     if (signal.aborted) {
       abortedBy(c, signal);
     } else {
-      const onAbort = (): void => {
+      c.signalHook = watchSignal(signal, () => {
         c.signalHook = null;
         abortedBy(c, signal);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      c.signalHook = () => signal.removeEventListener("abort", onAbort);
+      });
     }
   }
   return [c, cancelFuncOf(c)];
