@@ -47,6 +47,8 @@ export interface Context {
   value<T = unknown>(key: unknown): T | undefined;
   /** An AbortSignal aborted when the context is cancelled, with the context's cause as its reason. */
   readonly signal: AbortSignal;
+  /** How the context prints (Go's `String()`), e.g. "context.Background.WithCancel". */
+  toString(): string;
 }
 
 /** Cancels a context; calls after the first do nothing. */

@@ -116,9 +116,9 @@ describe("withCancel", () => {
     const cancels = [];
     for (let i = 0; i < 10; i++) cancels.push(context.withCancel(p)[1]);
     assert.equal(childCount(p), 10);
-    cancels[3]!();
-    cancels[0]!();
-    cancels[9]!();
+    cancels[3]();
+    cancels[0]();
+    cancels[9]();
     assert.equal(childCount(p), 7);
     for (const c of cancels) c();
     assert.equal(childCount(p), 0);
@@ -141,7 +141,7 @@ describe("withCancel", () => {
     const [p, cancel] = context.withCancel(bg);
     const kids = Array.from({ length: 5 }, () => context.withCancel(p));
     // The first child's abort listener cancels all others (reentrancy during the parent's cancel).
-    kids[0]![0].signal.addEventListener("abort", () => {
+    kids[0][0].signal.addEventListener("abort", () => {
       for (const [, c] of kids) c();
     });
     // A listener on the parent creates a new child while cancelling: it is born done.
@@ -468,7 +468,7 @@ describe("String(ctx)", () => {
       "context.Background.WithValue(k, custom)",
     );
     assert.equal(String(context.withoutCancel(v)), "context.Background.WithCancel.WithValue(user, ann).WithoutCancel");
-    assert.equal(`${c}`, "context.Background.WithCancel");
+    assert.equal(c.toString(), "context.Background.WithCancel");
   });
 
   test("deadline contexts print the deadline in UTC and the time left", () => {
