@@ -103,9 +103,10 @@ if (existsSync(join(here, "graceful-shutdown.js"))) {
   steps.push({
     title: "Graceful shutdown",
     file: "graceful-shutdown.ts",
-    about: "A server-like program that stops cleanly on a signal (run as a child process).",
+    about: "signal.notifyContext cancels a context on SIGTERM: stop taking work, drain in-flight jobs, exit 0.",
     run: async () => {
       const r = child("graceful-shutdown.js");
+      console.log("  (run as a child process, because it sends itself SIGTERM)");
       if (r.stdout.trim() !== "") console.log(indent(r.stdout, "  "));
       if (r.stderr.trim() !== "") console.log(indent(r.stderr, "  stderr │ "));
       console.log(`  exit code: ${String(r.code)}`);
