@@ -17,6 +17,7 @@
  */
 import { createHook } from "node:async_hooks";
 import type { Clock, TimerHandle } from "./clock.js";
+import * as gls from "./gls.js";
 import {
   type BubbleHooks,
   G,
@@ -108,34 +109,55 @@ let nextBubbleId = 1;
 let activeBubbles = 0;
 
 /** Async resource types that are not "work in flight": promises are tracked through goroutine states. */
-const IGNORED_RESOURCES = new Set(["PROMISE", "Microtask"]);
+const IGNORED_RESOURCES = new Set(["PROMISE"]);
+/** Resources whose callbacks run before the microtask queue drains: carried, but not counted in flight. */
+const NOT_COUNTED = new Set(["Microtask"]);
 /** One-shot resources whose callback, once run, ends them. */
 const ONE_SHOT = new Set(["TickObject", "Immediate", "FSREQCALLBACK", "FSREQPROMISE", "GETADDRINFOREQWRAP", "QUERYWRAP", "WRITEWRAP", "SHUTDOWNWRAP", "TCPCONNECTWRAP", "PIPECONNECTWRAP", "STATWATCHER"]);
 
 interface Tracked {
   bubble: Bubble;
+  /** The goroutine that started it: its callbacks run as that goroutine. */
+  g: G;
   resource: { _destroyed?: boolean; _repeat?: unknown } | undefined;
   type: string;
+  counted: boolean;
 }
+/**
+ * Resources started inside a bubble, by async id. While any bubble is active this hook (1) counts them as
+ * work in flight, so the bubble is not idle until they end, and (2) runs their callbacks as the goroutine
+ * that started them, so a real timer's callback may use the bubble's channels. (With the
+ * AsyncLocalStorage backend Node carries the goroutine itself, and `enter` does nothing.)
+ */
 const tracked = new Map<number, Tracked>();
+const entered: unknown[] = [];
 const resourceHook = createHook({
-  init(asyncId, type, _trigger, resource) {
+  init(asyncId, type, _trigger, resource: Tracked["resource"]) {
     if (IGNORED_RESOURCES.has(type)) return;
-    const b = currentG().bubble;
+    const g = currentG();
+    const b = g.bubble;
     if (!(b instanceof Bubble) || b.finished) return;
-    tracked.set(asyncId, { bubble: b, resource: resource, type });
-    b.inflight++;
+    const counted = !NOT_COUNTED.has(type);
+    tracked.set(asyncId, { bubble: b, g, resource, type, counted });
+    if (counted) b.inflight++;
+  },
+  before(asyncId) {
+    const t = tracked.get(asyncId);
+    entered.push(t === undefined ? undefined : gls.enter(t.g));
   },
   after(asyncId) {
+    const prev = entered.pop();
     const t = tracked.get(asyncId);
     if (t === undefined) return;
+    gls.leave(prev);
     const timerDone = t.type === "Timeout" && (t.resource?._repeat === null || t.resource?._repeat === undefined);
-    if (ONE_SHOT.has(t.type) || timerDone) untrack(asyncId, t);
+    if (ONE_SHOT.has(t.type) || NOT_COUNTED.has(t.type) || timerDone) untrack(asyncId, t);
   },
 });
 
 function untrack(asyncId: number, t: Tracked): void {
   tracked.delete(asyncId);
+  if (!t.counted) return;
   t.bubble.inflight--;
   t.bubble.scheduleCheck();
 }
@@ -146,7 +168,7 @@ function pruneResources(b: Bubble): void {
   for (const [id, t] of tracked) {
     if (t.bubble === b && t.resource !== undefined && t.resource._destroyed === true) {
       tracked.delete(id);
-      b.inflight--;
+      if (t.counted) b.inflight--;
     }
   }
 }

@@ -8,18 +8,18 @@
  *   goroutine (id 1) is always there. `live` equals the list's length.
  * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: set by `park`, cleared by
  *   `ready`. A primitive calls `ready` before (or while) it settles the promise the goroutine awaits.
- * - The current goroutine is the AsyncLocalStorage store; outside any goroutine it is the main goroutine.
- *   The store is entered once per goroutine (in `start`) and flows through every await by Node's hooks.
+ * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
+ *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
  *   by the next macrotask turn.
  *
- * Why AsyncLocalStorage rather than a "current goroutine" variable set on resume: a continuation after
- * `await` runs when V8 drains the microtask queue, not when we settle the promise, so a variable set by
- * the waker would be wrong whenever two goroutines are woken in one turn. ALS costs a promise hook per
- * promise; bench/ measures it, and it is what makes the dump and synctest's membership exact.
+ * Why a context slot carried by V8 rather than a "current goroutine" variable set on resume: a
+ * continuation after `await` runs when V8 drains the microtask queue, not when we settle the promise, so a
+ * variable set by the waker would be wrong whenever two goroutines are woken in one turn. gls.ts explains
+ * the two backends (V8's continuation-preserved data, or AsyncLocalStorage) and what each costs.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { writeSync } from "node:fs";
+import * as gls from "./gls.js";
 
 /** Goroutine states, as the dump prints them. */
 export const RUNNABLE = 0;
@@ -73,7 +73,6 @@ export interface Goroutine {
   readonly id: number;
 }
 
-const als = new AsyncLocalStorage<G>();
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
 export const mainG = new G(nextId++, undefined, 0, undefined, undefined);
@@ -82,7 +81,7 @@ let live = 1;
 
 /** The goroutine running now. */
 export function currentG(): G {
-  return als.getStore() ?? mainG;
+  return (gls.get() as G | undefined) ?? mainG;
 }
 
 /** Live goroutines, the main one included. */
@@ -149,7 +148,7 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
   live++;
   g.bubble?.onStart(g);
   pendingG.push(g);
-  pendingArgs.push(args);
+  pendingArgs.push(args.length === 0 ? noArgs : args);
   if (!drainScheduled) {
     drainScheduled = true;
     queueMicrotask(drainSpawns);
@@ -163,36 +162,54 @@ function drainSpawns(): void {
   pendingG = [];
   pendingArgs = [];
   drainScheduled = false;
-  for (let i = 0; i < gs.length; i++) als.run(gs[i], start, gs[i], as[i]);
+  for (let i = 0; i < gs.length; i++) {
+    startG = gs[i];
+    startArgs = as[i];
+    gls.run(startG, start);
+  }
+  startArgs = noArgs;
 }
 
-function start(g: G, args: unknown[]): void {
+const noArgs: unknown[] = [];
+let startG: G = mainG;
+let startArgs: unknown[] = noArgs;
+
+/** Runs as the new goroutine (the slot is set): calls its function and watches how it ends. */
+function start(): void {
+  const g = startG;
   const fn = g.fn as (...a: unknown[]) => unknown;
+  const args = startArgs;
   let r: unknown;
   try {
-    r = fn(...args);
+    r = args.length === 0 ? fn() : fn(...args);
   } catch (e) {
     fail(g, e);
     return;
   }
   if (r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function") {
-    (r as PromiseLike<unknown>).then(
-      () => exit(g),
-      (e: unknown) => fail(g, e),
-    );
+    // The reactions run as g (they inherit the slot), so they find it without a closure.
+    (r as PromiseLike<unknown>).then(exitCurrent, failCurrent);
   } else {
     exit(g);
   }
 }
 
+function exitCurrent(): void {
+  exit(currentG());
+}
+
+function failCurrent(e: unknown): void {
+  fail(currentG(), e);
+}
+
 /** Runs `fn` as goroutine `g` (its bubble, its identity) without creating a goroutine. */
 export function runAs<R>(g: G, fn: () => R): R {
-  return als.run(g, fn);
+  return gls.run(g, fn);
 }
 
 /** Runs `fn` outside every goroutine (as main): async resources it creates belong to no bubble. */
 export function runOutside<R>(fn: () => R): R {
-  return als.exit(fn);
+  return gls.run(undefined, fn);
 }
 
 /**
