@@ -11,11 +11,12 @@
  *   (default 7) batches are timed with `process.hrtime.bigint()` and the median ns/op is reported.
  *   The spawn workload has a fixed size (200,000 goroutines per batch) and 5 samples.
  * - A full GC runs before each batch so one contender's garbage is not collected on another's clock.
- * - ORDER MATTERS: goroutine turns on AsyncLocalStorage the first time a goroutine starts, and from then
- *   on Node runs a promise hook for every promise in the process, which slows every async library.
- *   So all peers and the bare-async baselines are measured first, and goroutine's modules are only
- *   imported (dynamically) after that. The bare-async baseline is measured again at the end to show
- *   what the hook costs code that does not use the library at all.
+ * - ORDER MATTERS: with its AsyncLocalStorage backend (Node 20 without the native addon, or
+ *   GOROUTINE_CONTEXT=als), goroutine enables Node's promise hooks the first time a goroutine starts, and
+ *   from then on every promise in the process pays for them, which slows every async library. So all
+ *   peers and the bare-async baselines are measured first, and goroutine's modules are only imported
+ *   (dynamically) after that. The bare-async baseline is measured again at the end to show what the
+ *   library costs code that does not use it at all.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -296,6 +297,21 @@ async function loadOurs(): Promise<{
   return { pingPong, stream, select: selectRun, spawnJoin, setCreationStacks };
 }
 
+/**
+ * Which mechanism carries goroutine identity across awaits: "native" (V8's continuation-preserved
+ * embedder data, no per-promise cost) or "als" (AsyncLocalStorage; promise hooks on Node 20).
+ * Loaded by a computed specifier so this file does not depend on the module existing.
+ */
+async function contextBackend(): Promise<string> {
+  const specifier = "../src/internal/gls.js";
+  try {
+    const m = (await import(specifier)) as { mode?: unknown };
+    return typeof m.mode === "string" ? m.mode : "als";
+  } catch {
+    return "als";
+  }
+}
+
 // ---- the run -------------------------------------------------------------------------------------------
 
 interface Row {
@@ -412,8 +428,8 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    "phase 1: peers and bare-async baselines, BEFORE goroutine is loaded (it enables AsyncLocalStorage\n" +
-      "         promise hooks at the first goroutine start, which slow every promise afterwards)",
+    "phase 1: peers and bare-async baselines, BEFORE goroutine is loaded (with its AsyncLocalStorage\n" +
+      "         backend it enables promise hooks at the first goroutine start, slowing every promise after)",
   );
 
   const peerNs = new Map<Workload, Map<string, Measure>>();
@@ -427,8 +443,9 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log("phase 2: goroutine");
   lazyOurs.current = await loadOurs();
+  const backend = await contextBackend();
+  console.log(`phase 2: goroutine (goroutine-identity backend: ${backend})`);
   const rows: Row[] = [];
   for (const w of selected) {
     const peers = peerNs.get(w)!;
@@ -456,7 +473,7 @@ async function main(): Promise<void> {
   let before: Measure | undefined;
   const spawn = selected.find((w) => w.id === "spawn");
   if (spawn !== undefined) {
-    console.log("phase 3: bare-async baseline again, now that AsyncLocalStorage is on");
+    console.log("phase 3: bare-async baseline again, now that goroutines have run in this process");
     before = peerNs.get(spawn)!.get("async fn + Promise.all");
     after = await measure(bareAll, spawn.fixedN);
     progress(spawn, "async fn + Promise.all", after);
@@ -464,10 +481,10 @@ async function main(): Promise<void> {
 
   // ---- the table ----
   console.log("");
-  console.log("All numbers are ns per operation (median); lower is better. Peers were measured before goroutine");
-  console.log("was loaded, so they ran without the AsyncLocalStorage promise hook.");
+  console.log("All numbers are ns per operation, median of the samples (\"(min)\": ours, fastest sample); lower is better. Peers were measured before goroutine");
+  console.log(`was loaded, so they never ran under its promise hooks. Backend: ${backend}.`);
   console.log("");
-  const header = ["workload", "goroutine", "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
+  const header = ["workload", "goroutine", "(min)", "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
   const lines: string[][] = [];
   for (const row of rows) {
     const peers = peerNs.get(row.workload)!;
@@ -480,6 +497,7 @@ async function main(): Promise<void> {
     lines.push([
       label,
       fmt(row.oursM.ns),
+      fmt(row.oursM.min),
       get("ts-chan (safe)"),
       get("ts-chan (unsafe)"),
       get("@thi.ng/csp"),
@@ -499,8 +517,8 @@ async function main(): Promise<void> {
   if (before !== undefined && after !== undefined) {
     console.log("");
     console.log(
-      `AsyncLocalStorage cost to plain code: a bare async fn + Promise.all went from ${fmt(before.ns)} to ` +
-        `${fmt(after.ns)} ns/task (${(after.ns / before.ns).toFixed(2)}×) once goroutine had started a goroutine.`,
+      `Cost to plain code (backend ${backend}): a bare async fn + Promise.all went from ${fmt(before.ns)} to ` +
+        `${fmt(after.ns)} ns/task (${(after.ns / before.ns).toFixed(2)}×) once goroutines had run in the process.`,
     );
   }
   console.log("");
@@ -522,7 +540,8 @@ async function main(): Promise<void> {
         pass: r.pass,
       })),
       peers: selected.flatMap((w) => [...peerNs.get(w)!].map(([name, m]) => ({ workload: w.id, name, ns: m.ns }))),
-      alsCost: before !== undefined && after !== undefined ? { before: before.ns, after: after.ns } : undefined,
+      backend,
+      plainCodeCost: before !== undefined && after !== undefined ? { before: before.ns, after: after.ns } : undefined,
     };
     writeFileSync(JSON_OUT, JSON.stringify(json, null, 2) + "\n");
     console.log(`wrote ${JSON_OUT}`);
