@@ -481,8 +481,8 @@ async function main(): Promise<void> {
 
   // ---- the table ----
   console.log("");
-  console.log("All numbers are ns per operation, median of the samples (\"(min)\": ours, fastest sample); lower is better. Peers were measured before goroutine");
-  console.log(`was loaded, so they never ran under its promise hooks. Backend: ${backend}.`);
+  console.log('ns per operation, median of the samples ("(min)": goroutine\'s fastest sample); lower is better.');
+  console.log(`Peers were measured before goroutine was loaded, so they never ran under its promise hooks. Backend: ${backend}.`);
   console.log("");
   const header = ["workload", "goroutine", "(min)", "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
   const lines: string[][] = [];
