@@ -382,7 +382,12 @@ setAfterFuncSkip(afterFunc);
  * {@link DeadlineExceeded} if the reason is a `TimeoutError` (as from `AbortSignal.timeout`), else
  * {@link Canceled}, and its cause is the abort reason (wrapped in an Error if it is not one). A signal
  * that has already aborted gives a context that is born done. The listener on `signal` is removed when
- * the context is cancelled for any reason, so a long-lived signal keeps nothing for dead contexts.
+ * the context is cancelled for any reason, so a long-lived signal keeps nothing for dead contexts (and
+ * however many contexts watch one signal, it carries a single listener).
+ *
+ * Note: `AbortSignal.timeout`'s timer does not keep Node alive. If goroutines wait only on such a
+ * context and nothing else is pending, the process has nothing left to run and the runtime reports a
+ * deadlock; use {@link withTimeout} for a deadline.
  *
  * @throws TypeError for a nil or non-Context parent, or if `signal` is not an AbortSignal.
  *

@@ -33,8 +33,11 @@ test("cancel beats a real-clock timeout, and the timer is cleared", async () => 
 });
 
 test("a context made from AbortSignal.timeout reports DeadlineExceeded", async () => {
+  // AbortSignal.timeout's timer is unref'd: alone it would not keep the process alive (see fromSignal).
+  const keepAlive = setTimeout(() => {}, 10_000);
   const [ctx, cancel] = context.fromSignal(context.background(), AbortSignal.timeout(10));
   await select([recv(ctx.done())]);
+  clearTimeout(keepAlive);
   assert.equal(ctx.err(), context.DeadlineExceeded);
   assert.equal(context.cause(ctx)?.name, "TimeoutError");
   cancel();
