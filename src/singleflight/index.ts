@@ -1,2 +1,244 @@
-/** `goroutine/singleflight`: see ../../../shared/API.md. (Being built.) */
-export {};
+/**
+ * `goroutine/singleflight`: golang.org/x/sync/singleflight — duplicate function call suppression, with
+ * per-caller cancellation on top of Go's semantics.
+ *
+ * Invariants:
+ * - `m` maps a key to the call in flight for it, if any. A call leaves `m` when it completes, when it
+ *   is forgotten, or when its last caller leaves; a completing call deletes its key only if the entry is
+ *   still itself (after `forget`, a newer call may own the key).
+ * - `callers` counts the callers of a call still waiting for its result: `do` callers that have not
+ *   left plus every `doChan` caller (they cannot leave). When it drops to 0 before completion, the
+ *   function's context is cancelled and the key is freed, so the next caller starts a fresh flight
+ *   instead of joining an abandoned one.
+ * - `dups` counts callers that joined after the first (Go's `c.dups`); it never decreases, so `shared`
+ *   is `dups > 0` for the first caller and the channel results, and always true for a joining `do`.
+ * - The result (value or error) is written once, before any caller is settled; every caller still
+ *   waiting gets the same value or the same error object.
+ *
+ * The function runs in the first caller's goroutine, as in Go's `Do`; it receives its own context
+ * (carrying the first caller's context values, not its cancellation), so one caller leaving never
+ * disturbs the others.
+ */
+import { Chan } from "../internal/chan.js";
+import { type CancelFunc, type Context, afterFunc, background, withCancel, withoutCancel } from "../context/index.js";
+import { type BubbleHooks, type G, currentG, park, ready, wake } from "../internal/scheduler.js";
+import { WaitList, WaitNode } from "../sync/waitlist.js";
+
+/** What `doChan` delivers: the value or the error of the flight, and whether it was shared. */
+export interface Result<T> {
+  value?: T;
+  error?: unknown;
+  shared: boolean;
+}
+
+/** Per-caller options of {@link Group.do}. */
+export interface DoOptions {
+  /** When it aborts, this caller stops waiting (rejecting with `signal.reason`); others are unaffected. */
+  signal?: AbortSignal;
+  /**
+   * When it is done, this caller stops waiting (rejecting with `ctx.err()`); others are unaffected.
+   * If this caller starts the flight, the function's context carries this context's values.
+   */
+  ctx?: Context;
+}
+
+class Caller<T> extends WaitNode {
+  cleanup: (() => void) | undefined = undefined;
+  constructor(
+    readonly g: G,
+    readonly leader: boolean,
+    readonly resolve: (r: { value: T; shared: boolean }) => void,
+    readonly reject: (e: unknown) => void,
+  ) {
+    super();
+  }
+}
+
+class Call<T> {
+  dups = 0;
+  callers = 0;
+  settled = false;
+  failed = false;
+  value: T | undefined = undefined;
+  error: unknown = undefined;
+  readonly waiting = new WaitList<Caller<T>>();
+  chans: Chan<Result<T>>[] | undefined = undefined;
+  readonly bubble: BubbleHooks | undefined;
+  constructor(
+    readonly ctx: Context,
+    readonly cancel: CancelFunc,
+  ) {
+    this.bubble = currentG().bubble;
+  }
+}
+
+function checkKey(key: unknown): void {
+  if (typeof key !== "string") throw new TypeError(`singleflight: key must be a string, got ${typeof key}`);
+}
+
+/**
+ * Group represents a class of work and forms a namespace in which units of work can be executed with
+ * duplicate suppression (Go's `singleflight.Group`). A new Group is valid.
+ *
+ * @example
+ * ```ts
+ * import { Group } from "goroutine/singleflight";
+ * const g = new Group<string>();
+ * let calls = 0;
+ * const load = async () => { calls++; await Promise.resolve(); return "row 42"; };
+ * const rs = await Promise.all([g.do("42", load), g.do("42", load), g.do("42", load)]);
+ * console.log(calls, rs.map((r) => r.value), rs.every((r) => r.shared)); // 1 ["row 42","row 42","row 42"] true
+ * ```
+ */
+export class Group<T> {
+  private readonly m = new Map<string, Call<T>>();
+
+  /**
+   * do executes `fn` and returns its result, making sure only one execution is in flight for `key` at a
+   * time. If a duplicate comes in, it waits for the original to complete and receives the same result.
+   * `shared` tells whether the result was given to more than one caller (for the first caller: whether
+   * anyone joined it). If the flight fails, every waiting caller's promise rejects with the same error.
+   *
+   * `fn` receives a Context of its own, cancelled only when every caller has left (and after it
+   * completes).
+   *
+   * **Cancellation**: `opts.signal` aborting or `opts.ctx` becoming done makes this caller's promise
+   * reject (with `signal.reason` or `ctx.err()`) at once, without affecting the flight or other callers;
+   * if it was the last caller, the function's context is cancelled and the next `do` for `key` starts a
+   * new flight. A signal or context already done on entry rejects without starting or joining anything.
+   */
+  do(key: string, fn: (ctx: Context) => T | PromiseLike<T>, opts?: DoOptions): Promise<{ value: T; shared: boolean }> {
+    checkKey(key);
+    if (typeof fn !== "function") throw new TypeError(`singleflight: fn must be a function, got ${typeof fn}`);
+    const signal = opts?.signal;
+    const ctx = opts?.ctx;
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    const cerr = ctx?.err();
+    if (cerr !== undefined) return Promise.reject(cerr);
+    let c = this.m.get(key);
+    if (c !== undefined) {
+      c.dups++;
+      return this.join(key, c, false, signal, ctx);
+    }
+    c = this.newCall(key, ctx);
+    const p = this.join(key, c, true, signal, ctx);
+    this.run(key, c, fn);
+    return p;
+  }
+
+  /**
+   * doChan is like {@link Group.do} but returns a channel that will receive the result when it is
+   * ready: `{ value, shared }` or `{ error, shared }`. The channel is buffered, so the result is
+   * delivered whether or not anyone receives it. A doChan caller cannot leave; stop receiving instead
+   * (select on the channel and your context).
+   */
+  doChan(key: string, fn: (ctx: Context) => T | PromiseLike<T>): Chan<Result<T>> {
+    checkKey(key);
+    if (typeof fn !== "function") throw new TypeError(`singleflight: fn must be a function, got ${typeof fn}`);
+    const ch = new Chan<Result<T>>(1);
+    let c = this.m.get(key);
+    const leader = c === undefined;
+    if (c === undefined) c = this.newCall(key, undefined);
+    else c.dups++;
+    c.callers++;
+    (c.chans ??= []).push(ch);
+    if (leader) this.run(key, c, fn);
+    return ch;
+  }
+
+  /**
+   * forget tells the group to forget about `key`: future calls of `do` for it call the function rather
+   * than waiting for an earlier call to complete. Callers already waiting still get that call's result.
+   */
+  forget(key: string): void {
+    this.m.delete(key);
+  }
+
+  private newCall(key: string, ctx: Context | undefined): Call<T> {
+    const [fctx, cancel] = withCancel(ctx === undefined ? background() : withoutCancel(ctx));
+    const c = new Call<T>(fctx, cancel);
+    this.m.set(key, c);
+    return c;
+  }
+
+  private join(
+    key: string,
+    c: Call<T>,
+    leader: boolean,
+    signal: AbortSignal | undefined,
+    ctx: Context | undefined,
+  ): Promise<{ value: T; shared: boolean }> {
+    const g = currentG();
+    return new Promise((resolve, reject) => {
+      const w = new Caller<T>(g, leader, resolve, reject);
+      c.waiting.pushBack(w);
+      c.callers++;
+      if (signal !== undefined) {
+        const onAbort = (): void => this.leave(key, c, w, signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        w.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      if (ctx !== undefined) {
+        const stop = afterFunc(ctx, () => this.leave(key, c, w, ctx.err()));
+        const prev = w.cleanup;
+        w.cleanup = prev === undefined ? stop : () => (prev(), stop());
+      }
+      // The first caller runs fn itself; joiners wait, durably so if the flight is in their bubble
+      // (as Go's WaitGroup.Wait in a bubble whose Add was made there).
+      if (!leader) park(g, "sync.WaitGroup.Wait", g.bubble !== undefined && g.bubble === c.bubble);
+    });
+  }
+
+  /** A caller stops waiting; the last one out cancels the flight's context and frees the key. */
+  private leave(key: string, c: Call<T>, w: Caller<T>, reason: unknown): void {
+    if (w.list === null) return; // already settled
+    c.waiting.remove(w);
+    w.cleanup?.();
+    ready(w.g);
+    wake(() => w.reject(reason));
+    if (--c.callers === 0 && !c.settled) {
+      if (this.m.get(key) === c) this.m.delete(key);
+      c.cancel();
+    }
+  }
+
+  private run(key: string, c: Call<T>, fn: (ctx: Context) => T | PromiseLike<T>): void {
+    let r: T | PromiseLike<T>;
+    try {
+      r = fn(c.ctx);
+    } catch (e) {
+      this.complete(key, c, true, e);
+      return;
+    }
+    if (r !== null && typeof r === "object" && typeof (r as PromiseLike<T>).then === "function") {
+      Promise.resolve(r).then(
+        (v) => this.complete(key, c, false, v),
+        (e: unknown) => this.complete(key, c, true, e),
+      );
+    } else {
+      this.complete(key, c, false, r);
+    }
+  }
+
+  private complete(key: string, c: Call<T>, failed: boolean, v: unknown): void {
+    c.settled = true;
+    c.failed = failed;
+    if (failed) c.error = v;
+    else c.value = v as T;
+    if (this.m.get(key) === c) this.m.delete(key);
+    c.cancel();
+    const shared = c.dups > 0;
+    for (let w = c.waiting.shift(); w !== null; w = c.waiting.shift()) {
+      const cw = w;
+      cw.cleanup?.();
+      ready(cw.g);
+      if (failed) wake(() => cw.reject(v));
+      else wake(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
+    }
+    const chans = c.chans;
+    if (chans !== undefined) {
+      const res: Result<T> = failed ? { error: v, shared } : { value: v as T, shared };
+      for (const ch of chans) ch.trySend(res);
+    }
+  }
+}
