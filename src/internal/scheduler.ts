@@ -60,8 +60,8 @@ export class G {
     readonly fn: ((...args: never[]) => unknown) | undefined,
     /** Id of the goroutine that called `go`. */
     readonly parentId: number,
-    /** Where `go` was called, when creation stacks are on. */
-    readonly site: string | undefined,
+    /** Where `go` was called, when creation stacks are on: a captured, not yet formatted, stack. */
+    readonly siteHolder: { stack?: string } | undefined,
     /** The synctest bubble it belongs to, if any. */
     readonly bubble: BubbleHooks | undefined,
   ) {}
@@ -107,17 +107,27 @@ export function setCreationStacks(on: boolean): boolean {
   return prev;
 }
 
-const siteHolder: { stack?: string } = {};
-function captureSite(skip: (...args: never[]) => unknown): string | undefined {
+/**
+ * Captures the caller of `skip` (one frame). V8 records the frame now (about 1 µs) and formats it only
+ * when `.stack` is read, i.e. only for a dump.
+ */
+function captureSite(skip: (...args: never[]) => unknown): { stack?: string } {
+  const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
-  Error.captureStackTrace(siteHolder, skip);
+  Error.captureStackTrace(holder, skip);
   Error.stackTraceLimit = limit;
-  const s = siteHolder.stack;
-  siteHolder.stack = undefined;
+  return holder;
+}
+
+/** Where `g` was created, as `[function, location]`, when creation stacks were on. */
+export function creationSite(g: G): [fn: string, where: string] | undefined {
+  const s = g.siteHolder?.stack;
   if (s === undefined) return undefined;
-  const nl = s.indexOf("\n");
-  return nl < 0 ? undefined : s.slice(nl + 1).trim().replace(/^at /, "");
+  const frame = s.split("\n")[1]?.trim().replace(/^at /, "");
+  if (frame === undefined) return undefined;
+  const m = /^(.*?) \((.*)\)$/.exec(frame);
+  return m === null ? ["", frame] : [m[1], m[2]];
 }
 
 // ---- spawning ----------------------------------------------------------------------------------------
@@ -290,8 +300,10 @@ function panicStack(g: G, err: unknown): string {
 
 /** The "created by" line of the dump. */
 export function createdBy(g: G): string {
-  const where = g.site === undefined ? "" : `\n\t${g.site}`;
-  return `created by goroutine ${g.parentId}${where}`;
+  const site = creationSite(g);
+  if (site === undefined) return `created in goroutine ${g.parentId}`;
+  const [fn, where] = site;
+  return `created by ${fn === "" ? "anonymous" : fn} in goroutine ${g.parentId}\n\t${where}`;
 }
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */

@@ -217,7 +217,7 @@ describe("runtime.dump", () => {
       const esc = reason.replace(/[()]/g, "\\$&");
       assert.match(b, new RegExp(`^goroutine ${g.id} \\[${esc}, \\d+(\\.\\d+)?(ms|s)\\]:\\n`));
       assert.match(b, /\nblockedWorker\(\.\.\.\)\n/);
-      assert.match(b, /\ncreated by goroutine 1\n\t.*go\.test\.js:\d+/);
+      assert.match(b, /\ncreated by \S+ in goroutine 1\n\t.*go\.test\.js:\d+/);
     });
   }
 
@@ -230,7 +230,7 @@ describe("runtime.dump", () => {
     });
     const id = await childId.promise;
     await turns();
-    assert.match(block(id), new RegExp(`created by goroutine ${parent.id}\\b`));
+    assert.match(block(id), new RegExp(`created by \\S+ in goroutine ${parent.id}\\b`));
   });
 
   test("the current goroutine is [running], others [runnable] or waiting; oldest first", async () => {
@@ -257,7 +257,7 @@ describe("runtime.dump", () => {
       const g = go(() => new Chan<number>().recv());
       leak(g.id);
       await turns();
-      assert.match(block(g.id), /created by goroutine 1\n?$/);
+      assert.match(block(g.id), /created in goroutine 1\n?$/);
     } finally {
       assert.equal(runtime.setCreationStacks(prev), false);
     }

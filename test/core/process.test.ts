@@ -52,9 +52,9 @@ describe("deadlock", () => {
       assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
       assert.ok(block(r.stderr, 1).startsWith(`goroutine 1 [${mainReason},`), r.stderr);
       const sender = block(r.stderr, 2);
-      assert.match(sender, /^goroutine 2 \[chan send, [^\]]+\]:\nsender\(\.\.\.\)\ncreated by goroutine 1\n\t.*deadlock\.js:\d+/);
+      assert.match(sender, /^goroutine 2 \[chan send, [^\]]+\]:\nsender\(\.\.\.\)\ncreated by \S+ in goroutine 1\n\t.*deadlock\.js:\d+/);
       const selector = block(r.stderr, 3);
-      assert.match(selector, /^goroutine 3 \[select, [^\]]+\]:\nselector\(\.\.\.\)\ncreated by goroutine 1\n\t.*deadlock\.js:\d+/);
+      assert.match(selector, /^goroutine 3 \[select, [^\]]+\]:\nselector\(\.\.\.\)\ncreated by \S+ in goroutine 1\n\t.*deadlock\.js:\d+/);
     });
   }
 
@@ -80,7 +80,7 @@ describe("panics", () => {
       assert.equal(r.code, 2, r.stderr);
       assert.ok(r.stderr.startsWith(`${first}\n`), r.stderr);
       assert.match(r.stderr, /\ngoroutine 3 \[running\]:\n/);
-      assert.match(r.stderr, /created by goroutine 1/);
+      assert.match(r.stderr, /created by \S+ in goroutine 1/);
       if (mode !== "string") assert.match(r.stderr, /panic\.js:\d+/, "the error's stack is printed");
       assert.doesNotMatch(r.stderr, /deadlock/);
     });

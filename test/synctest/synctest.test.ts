@@ -313,7 +313,7 @@ describe("synctest context and cleanup", () => {
     assert.ok(synctest.isDeadlock(err));
     assert.match(err.message, /^deadlock: main bubble goroutine has exited but blocked goroutines remain\n/);
     assert.match(err.message, /\[chan send \(durable\)/);
-    assert.match(err.message, /created by goroutine \d+/);
+    assert.match(err.message, /created by \S+ in goroutine \d+\n\t\S+/);
   });
 
   test("IncServer stopped by t.cleanup passes (a helper registers the stop)", async () => {
