@@ -33,10 +33,28 @@ export function parseCfs(quota: string | undefined, period: string | undefined):
   return q / p;
 }
 
-/** The CPU limit of this process's cgroup in CPUs (possibly fractional), or undefined when unlimited. */
-export function cgroupCpuLimit(root = "/sys/fs/cgroup"): number | undefined {
+/** The cgroup v2 path of this process ("/" when unknown), from /proc/self/cgroup's "0::<path>" line. */
+export function cgroupV2Path(procSelfCgroup: string | undefined): string {
+  const line = procSelfCgroup?.split("\n").find((l) => l.startsWith("0::"));
+  const path = line?.slice(3).trim();
+  return path === undefined || path === "" ? "/" : path;
+}
+
+/**
+ * The CPU limit of this process's cgroup in CPUs (possibly fractional), or undefined when unlimited.
+ * cgroup v2: the smallest `cpu.max` limit from the process's own cgroup up to the root, as Go takes the
+ * tightest quota on the path; cgroup v1: the `cpu` (or `cpu,cpuacct`) controller's quota and period.
+ */
+export function cgroupCpuLimit(root = "/sys/fs/cgroup", procSelf = "/proc/self/cgroup"): number | undefined {
+  let limit: number | undefined;
+  const parts = cgroupV2Path(read(procSelf)).split("/").filter((p) => p !== "");
+  for (let i = parts.length; i >= 0; i--) {
+    const dir = parts.slice(0, i).join("/");
+    const l = parseCpuMax(read(dir === "" ? `${root}/cpu.max` : `${root}/${dir}/cpu.max`));
+    if (l !== undefined && (limit === undefined || l < limit)) limit = l;
+  }
   return (
-    parseCpuMax(read(`${root}/cpu.max`)) ??
+    limit ??
     parseCfs(read(`${root}/cpu/cpu.cfs_quota_us`), read(`${root}/cpu/cpu.cfs_period_us`)) ??
     parseCfs(read(`${root}/cpu,cpuacct/cpu.cfs_quota_us`), read(`${root}/cpu,cpuacct/cpu.cfs_period_us`))
   );
