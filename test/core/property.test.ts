@@ -15,6 +15,7 @@ import { Chan, ChanClosedError } from "../../src/internal/chan.js";
 import { go } from "../../src/go.js";
 import { recv, select, send, type SelectCase } from "../../src/select.js";
 import { turns } from "./helpers.js";
+import * as sched from "../../src/internal/scheduler.js";
 
 const RUNS = 200;
 
@@ -190,6 +191,17 @@ describe("one goroutine, against the model", () => {
   });
 });
 
+/** Completes operations until the scheduler defers wakes to the next macrotask (see preempt.test.ts). */
+function forcePreemption(): void {
+  const big = new Chan<number>(1 << 20);
+  const start = performance.now();
+  while (!sched.mustYield) {
+    assert.ok(performance.now() - start < 1000, "preemption never became pending");
+    void big.send(0);
+    big.tryRecv();
+  }
+}
+
 // ---- property 2: several goroutines ---------------------------------------------------------------------
 
 type GOp =
@@ -229,7 +241,11 @@ interface GState {
   sawClosed: Set<number>;
 }
 
-async function runProgram(caps: number[], scripts: GOp[][]): Promise<void> {
+/**
+ * Runs one random program and checks it at quiescence. With `preemptAfter`, the main goroutine lets that
+ * many microtasks pass and then forces a preemption, so the rest of the burst takes the deferred-wake paths.
+ */
+async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: number): Promise<void> {
   const chans = caps.map((c) => new Chan<number>(c));
   const offers = new Map<number, Offer>();
   const completed = new Set<number>(); // values whose send completed
@@ -345,6 +361,11 @@ async function runProgram(caps: number[], scripts: GOp[][]): Promise<void> {
     }
   }
 
+  if (preemptAfter !== undefined) {
+    for (let i = 0; i < preemptAfter; i++) await Promise.resolve();
+    forcePreemption();
+  }
+
   // Quiescence: no operation completes for several macrotask turns.
   let last = -1;
   for (let quiet = 0, guard = 0; quiet < 3; guard++) {
@@ -443,6 +464,13 @@ describe("several goroutines, random programs", () => {
     await fc.assert(
       fc.asyncProperty(program, async ({ caps, scripts }) => runProgram(caps, scripts)),
       { numRuns: RUNS },
+    );
+  });
+
+  test("the same with a preemption forced at a random point of the first burst", async () => {
+    await fc.assert(
+      fc.asyncProperty(program, fc.nat({ max: 30 }), async ({ caps, scripts }, k) => runProgram(caps, scripts, k)),
+      { numRuns: 60 },
     );
   });
 
