@@ -79,8 +79,17 @@ describe("cgroup parsers", () => {
   }
 
   describe("cgroupCpuLimit(root) on a fake cgroup filesystem", () => {
-    const rows: [string, Record<string, string>, number | undefined][] = [
+    // [name, files under the fake root, this process's cgroup v2 path, expected limit]
+    const rows: [string, Record<string, string>, number | undefined, string?][] = [
       ["v2 limited", { "cpu.max": "150000 100000\n" }, 1.5],
+      ["v2 nested: the process's own cgroup", { "cpu.max": "max 100000\n", "a/b/cpu.max": "300000 100000\n" }, 3, "/a/b"],
+      ["v2 nested: the tightest limit on the path wins", {
+        "cpu.max": "max 100000\n",
+        "a/cpu.max": "200000 100000\n",
+        "a/b/cpu.max": "300000 100000\n",
+      }, 2, "/a/b"],
+      ["v2 nested: a limit outside the path is ignored", { "x/cpu.max": "50000 100000\n" }, undefined, "/a/b"],
+      ["v2 nested: a limit at the root applies", { "cpu.max": "50000 100000\n", "a/b/cpu.max": "max 100000\n" }, 0.5, "/a/b"],
       ["v2 unlimited", { "cpu.max": "max 100000\n" }, undefined],
       ["v1 cpu/", { "cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n" }, 2],
       ["v1 cpu/ unlimited", { "cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n" }, undefined],
@@ -88,7 +97,7 @@ describe("cgroup parsers", () => {
       ["v1 quota without period", { "cpu/cpu.cfs_quota_us": "50000\n" }, undefined],
       ["no files", {}, undefined],
     ];
-    for (const [name, files, want] of rows) {
+    for (const [name, files, want, ownPath] of rows) {
       test(name, () => {
         const root = mkdtempSync(join(tmpdir(), "fake-cgroup-"));
         try {
@@ -96,7 +105,10 @@ describe("cgroup parsers", () => {
             mkdirSync(dirname(join(root, rel)), { recursive: true });
             writeFileSync(join(root, rel), text);
           }
-          assert.equal(cgroupCpuLimit(root), want);
+          // A fake /proc/self/cgroup: v1 controller lines first, then the unified "0::" line.
+          const procSelf = join(root, "proc-self-cgroup");
+          writeFileSync(procSelf, `12:cpu,cpuacct:/ignored\n0::${ownPath ?? "/"}\n`);
+          assert.equal(cgroupCpuLimit(root, procSelf), want);
         } finally {
           rmSync(root, { recursive: true, force: true });
         }
@@ -104,7 +116,8 @@ describe("cgroup parsers", () => {
     }
 
     test("a root that does not exist means unlimited", () => {
-      assert.equal(cgroupCpuLimit(join(tmpdir(), "no-such-cgroup-root-" + process.pid)), undefined);
+      const missing = join(tmpdir(), "no-such-cgroup-root-" + process.pid);
+      assert.equal(cgroupCpuLimit(missing, join(missing, "cgroup")), undefined);
     });
   });
 });

@@ -92,6 +92,17 @@ describe("panics", () => {
     assert.equal(r.stdout, "handled: boom in goroutine 3\n");
     assert.equal(r.stderr, "");
   });
+
+  test(
+    "a panic handler that throws does not stop goroutines created alongside from starting",
+    { todo: "bug: core-bugs.md #3" },
+    async () => {
+      const r = await run("panic.js", "handler-throws");
+      assert.match(r.stdout, /^uncaught: handler rethrew first$/m);
+      assert.match(r.stdout, /^second started$/m);
+      assert.match(r.stdout, /^live 1$/m, "no goroutine is left counted but never run");
+    },
+  );
 });
 
 describe("clean exit", () => {
