@@ -21,7 +21,10 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from "ts-chan";
 import { channel as cspChannel, select as cspSelect, type Channel as CspChannel } from "@thi.ng/csp";
 
@@ -42,6 +45,10 @@ const ONLY = option("only", "")
   .map((s) => s.trim())
   .filter((s) => s !== "");
 const JSON_OUT = option("json", "");
+/** Internal: measure goroutine only and write its numbers to --json (used for the als comparison). */
+const OURS_ONLY = process.argv.includes("--ours-only");
+/** Skip the second run of goroutine's rows under the AsyncLocalStorage backend. */
+const NO_ALS = process.argv.includes("--no-als");
 
 // A full collection between batches, without asking the user for --expose-gc.
 setFlagsFromString("--expose-gc");
@@ -330,6 +337,10 @@ function fmt(ns: number): string {
   return ns.toFixed(1);
 }
 
+function fmtOpt(ns: number | undefined): string {
+  return ns === undefined ? "—" : fmt(ns);
+}
+
 function progress(w: Workload, name: string, r: Measure): void {
   const spread = `±${(r.spread * 50).toFixed(0)}%`;
   console.log(`  ${pad(w.id, 9)} ${pad(name, 24)} ${pad(fmt(r.ns), 7)} ${pad(w.unit, 14)} min ${pad(fmt(r.min), 7)} ${spread}`);
@@ -337,6 +348,25 @@ function progress(w: Workload, name: string, r: Measure): void {
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+function printHeader(): void {
+  console.log(`goroutine core benchmark — ${new Date().toISOString()}`);
+  console.log(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs ` +
+      `(${cpus()[0]?.model.trim() ?? "unknown"})`,
+  );
+  console.log(
+    `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms after a warm-up (spawn: ${SPAWN_SAMPLES} samples of ` +
+      `${SPAWN_N} tasks); GC between samples`,
+  );
+  const load = loadavg()[0];
+  if (load > availableParallelism() * 0.5) {
+    console.log(
+      `WARNING: load average ${load.toFixed(1)} on ${availableParallelism()} CPUs — other processes are running; ` +
+        "expect noisy numbers (compare the min column, or rerun when the machine is idle)",
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -411,23 +441,8 @@ async function main(): Promise<void> {
   ];
   const selected = workloads.filter((w) => ONLY.length === 0 || ONLY.includes(w.id));
 
-  console.log(`goroutine core benchmark — ${new Date().toISOString()}`);
-  console.log(
-    `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs ` +
-      `(${cpus()[0]?.model.trim() ?? "unknown"})`,
-  );
-  console.log(
-    `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms after a warm-up (spawn: ${SPAWN_SAMPLES} samples of ` +
-      `${SPAWN_N} tasks); GC between samples`,
-  );
-  const load = loadavg()[0];
-  if (load > availableParallelism() * 0.5) {
-    console.log(
-      `WARNING: load average ${load.toFixed(1)} on ${availableParallelism()} CPUs — other processes are running; ` +
-        "expect noisy numbers (compare the min column, or rerun when the machine is idle)",
-    );
-  }
-  console.log(
+  if (!OURS_ONLY) printHeader();
+  if (!OURS_ONLY) console.log(
     "phase 1: peers and bare-async baselines, BEFORE goroutine is loaded (with its AsyncLocalStorage\n" +
       "         backend it enables promise hooks at the first goroutine start, slowing every promise after)",
   );
@@ -436,6 +451,7 @@ async function main(): Promise<void> {
   for (const w of selected) {
     const m = new Map<string, Measure>();
     peerNs.set(w, m);
+    if (OURS_ONLY) continue;
     for (const c of w.peers) {
       const r = await measure(c.run, w.fixedN);
       m.set(c.name, r);
@@ -445,7 +461,7 @@ async function main(): Promise<void> {
 
   lazyOurs.current = await loadOurs();
   const backend = await contextBackend();
-  console.log(`phase 2: goroutine (goroutine-identity backend: ${backend})`);
+  if (!OURS_ONLY) console.log(`phase 2: goroutine (goroutine-identity backend: ${backend})`);
   const rows: Row[] = [];
   for (const w of selected) {
     const peers = peerNs.get(w)!;
@@ -468,6 +484,31 @@ async function main(): Promise<void> {
     }
   }
 
+  if (OURS_ONLY) {
+    const out = rows.map((r) => ({ workload: r.workload.id, contender: r.ours.name, ns: r.oursM.ns, min: r.oursM.min }));
+    writeFileSync(JSON_OUT, JSON.stringify({ backend, rows: out }) + "\n");
+    return;
+  }
+
+  // The same rows again in a child process forced onto the AsyncLocalStorage backend, for comparison.
+  const alsNs = new Map<string, number>();
+  if (backend !== "als" && !NO_ALS) {
+    console.log("phase 2b: goroutine again in a child process with GOROUTINE_CONTEXT=als");
+    const file = join(tmpdir(), `goroutine-bench-als-${process.pid}.json`);
+    const args = process.argv.slice(2).filter((a) => !a.startsWith("--json="));
+    const r = spawnSync(process.execPath, [process.argv[1], ...args, "--ours-only", `--json=${file}`], {
+      env: { ...process.env, GOROUTINE_CONTEXT: "als" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.status === 0) {
+      const got = JSON.parse(readFileSync(file, "utf8")) as { rows: { workload: string; contender: string; ns: number }[] };
+      for (const row of got.rows) alsNs.set(`${row.workload}/${row.contender}`, row.ns);
+      rmSync(file, { force: true });
+    } else {
+      console.log(`  (the als run failed with exit code ${String(r.status)})`);
+    }
+  }
+
   // The cost of the promise hook to code that does not use the library.
   let after: Measure | undefined;
   let before: Measure | undefined;
@@ -484,7 +525,7 @@ async function main(): Promise<void> {
   console.log('ns per operation, median of the samples ("(min)": goroutine\'s fastest sample); lower is better.');
   console.log(`Peers were measured before goroutine was loaded, so they never ran under its promise hooks. Backend: ${backend}.`);
   console.log("");
-  const header = ["workload", "goroutine", "(min)", "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
+  const header = ["workload", "goroutine", "(min)", ...(alsNs.size > 0 ? ["als backend"] : []), "ts-chan safe", "ts-chan unsafe", "@thi.ng/csp", "bare async", "best peer", "ours / best", "Go 1.19", "target", "result"];
   const lines: string[][] = [];
   for (const row of rows) {
     const peers = peerNs.get(row.workload)!;
@@ -498,6 +539,7 @@ async function main(): Promise<void> {
       label,
       fmt(row.oursM.ns),
       fmt(row.oursM.min),
+      ...(alsNs.size > 0 ? [fmtOpt(alsNs.get(`${row.workload.id}/${row.ours.name}`))] : []),
       get("ts-chan (safe)"),
       get("ts-chan (unsafe)"),
       get("@thi.ng/csp"),
@@ -539,6 +581,7 @@ async function main(): Promise<void> {
         ratio: r.ratio,
         target: r.targetText,
         pass: r.pass,
+        alsNs: alsNs.get(`${r.workload.id}/${r.ours.name}`),
       })),
       peers: selected.flatMap((w) => [...peerNs.get(w)!].map(([name, m]) => ({ workload: w.id, name, ns: m.ns }))),
       backend,
