@@ -122,6 +122,16 @@ describe("pending timers", () => {
     assert.equal(r.stderr, "");
   });
 
+  test(
+    "a 'beforeExit' listener that schedules the wake-up keeps it from being a deadlock",
+    { todo: "bug: core-bugs.md #4" },
+    async () => {
+      const r = await run("timer-pending.js", "before-exit");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "received from beforeExit\n");
+    },
+  );
+
   test("it is not a deadlock until the timer has fired", async () => {
     const r = await run("timer-pending.js", "then-deadlock");
     assert.equal(r.code, 2, r.stderr);
