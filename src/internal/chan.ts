@@ -185,6 +185,12 @@ export class Chan<T> implements AsyncIterable<T> {
    * **Cancellation:** none; use `select([send(ch, v), recv(ctx.done())])` to give up.
    */
   send(value: T): Promise<void> {
+    // Fast path: room in the buffer and nobody waiting to receive (so the value must be buffered).
+    const buf = this.buf;
+    if (buf.length < this.cap && this.recvq.first === null && !this.closed && this.bubble === undefined) {
+      buf.push(value);
+      return done();
+    }
     if (this.bubble !== undefined) this.checkBubble(currentG(), "send on");
     if (this.isNil) return parkForever("chan send (nil chan)");
     if (this.closed) return Promise.reject(new ChanClosedError("send on closed channel"));
@@ -206,6 +212,8 @@ export class Chan<T> implements AsyncIterable<T> {
    * **Cancellation:** none; use `select([recv(ch), recv(ctx.done())])` to give up.
    */
   recv(): Promise<T | undefined> {
+    const buf = this.buf;
+    if (buf.length > 0 && this.sendq.first === null && this.bubble === undefined) return doneWith(buf.shift());
     return this.recvMode(M_RECV) as Promise<T | undefined>;
   }
 
@@ -273,7 +281,14 @@ export class Chan<T> implements AsyncIterable<T> {
    */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const iter = {
-      next: (): Promise<IteratorResult<T>> => this.recvMode(M_ITER) as Promise<IteratorResult<T>>,
+      next: (): Promise<IteratorResult<T>> => {
+        // Fast path: a buffered value and no sender waiting to refill its slot.
+        const buf = this.buf;
+        if (buf.length > 0 && this.sendq.first === null && this.bubble === undefined) {
+          return doneWith({ value: buf.shift(), done: false });
+        }
+        return this.recvMode(M_ITER) as Promise<IteratorResult<T>>;
+      },
       return: (): Promise<IteratorResult<T>> => Promise.resolve({ value: undefined, done: true }),
     };
     return iter;

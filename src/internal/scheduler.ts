@@ -172,12 +172,30 @@ function drainSpawns(): void {
   pendingG = [];
   pendingArgs = [];
   drainScheduled = false;
-  for (let i = 0; i < gs.length; i++) {
-    startG = gs[i];
-    startArgs = as[i];
-    gls.run(startG, start);
+  let i = 0;
+  try {
+    for (; i < gs.length; i++) {
+      startG = gs[i];
+      startArgs = as[i];
+      gls.run(startG, start);
+    }
+  } catch (e) {
+    // A panic handler threw: the goroutines after this one still start, in order, on the next microtask.
+    requeue(gs.slice(i + 1), as.slice(i + 1));
+    throw e;
+  } finally {
+    startArgs = noArgs;
   }
-  startArgs = noArgs;
+}
+
+function requeue(gs: G[], as: unknown[][]): void {
+  if (gs.length === 0) return;
+  pendingG = gs.concat(pendingG);
+  pendingArgs = as.concat(pendingArgs);
+  if (!drainScheduled) {
+    drainScheduled = true;
+    queueMicrotask(drainSpawns);
+  }
 }
 
 const noArgs: unknown[] = [];
@@ -442,21 +460,35 @@ export function addLivenessCheck(f: () => boolean): void {
 
 function installDeadlockHook(): void {
   deadlockHookInstalled = true;
-  process.on("beforeExit", onBeforeExit);
+  process.prependListener("beforeExit", onBeforeExit);
+}
+
+function anyBlocked(): boolean {
+  for (const f of deadlockCheckers) if (f()) return false;
+  for (let g: G | null = head; g !== null; g = g.nextG) if (g.state === WAITING) return true;
+  return false;
+}
+
+function resourceCounts(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) m.set(r, (m.get(r) ?? 0) + 1);
+  return m;
 }
 
 function onBeforeExit(): void {
-  // The event loop is empty: no timer, I/O or immediate can wake anyone any more.
-  for (const f of deadlockCheckers) if (f()) return;
-  let blocked = false;
-  for (let g: G | null = head; g !== null; g = g.nextG) {
-    if (g.state === WAITING) {
-      blocked = true;
-      break;
-    }
-  }
-  if (!blocked) return;
-  crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);
+  // The event loop is empty: no timer, I/O or immediate can wake anyone any more — unless another
+  // 'beforeExit' listener schedules some. So the verdict waits until every listener has run (the tick
+  // queue drains after the emit) and compares what is active with a baseline taken first (this listener
+  // is prepended): if a listener added a timer, request or handle, the loop goes on, and 'beforeExit'
+  // comes again if it runs dry once more. (The baseline is needed because idle stdio pipes are listed
+  // as active even when they keep nothing alive.)
+  if (!anyBlocked()) return;
+  const before = resourceCounts();
+  process.nextTick(() => {
+    for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
+    if (!anyBlocked()) return;
+    crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);
+  });
 }
 
 // ---- the dump ----------------------------------------------------------------------------------------
