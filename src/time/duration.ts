@@ -97,6 +97,23 @@ const unitNs: Record<string, bigint> = {
 const MAX_NS = (1n << 63n) - 1n;
 
 /**
+ * The nanoseconds a fraction's digits add for `unit`, computed as Go does: the digits that fit in an int64
+ * are kept (later ones ignored), then scaled in float64 — "float64 is needed to be nanosecond accurate
+ * for fractions of hours" — and truncated. So "0.3333333333333333333h" is exactly 20m, as in Go.
+ */
+function fractionNs(digits: string, unit: bigint): bigint {
+  let x = 0n;
+  let scale = 1;
+  for (const c of digits) {
+    const y = x * 10n + BigInt(c);
+    if (y > MAX_NS) break;
+    x = y;
+    scale *= 10;
+  }
+  return BigInt(Math.trunc(Number(x) * (Number(unit) / scale)));
+}
+
+/**
  * parseDuration parses Go's duration syntax — a possibly signed sequence of decimal numbers, each with an
  * optional fraction and a unit (`ns`, `us`/`µs`, `ms`, `s`, `m`, `h`), such as `"300ms"`, `"-1.5h"` or
  * `"2h45m"` — and returns milliseconds.
@@ -137,10 +154,7 @@ export function parseDuration(s: string): number {
     if (unit === undefined) throw new TypeError(`time: unknown unit ${JSON.stringify(u)} in duration ${q}`);
     s = s.slice(u.length);
     let v = BigInt(whole === "" ? "0" : whole) * unit;
-    if (frac !== undefined && frac !== "") {
-      const scale = 10n ** BigInt(frac.length);
-      v += (BigInt(frac) * unit) / scale; // Go truncates the fraction to whole nanoseconds
-    }
+    if (frac !== undefined && frac !== "") v += fractionNs(frac, unit);
     total += v;
     if (total > MAX_NS + (neg ? 1n : 0n)) throw new TypeError(`time: invalid duration ${q}`);
   }
