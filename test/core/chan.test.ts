@@ -111,6 +111,25 @@ describe("len and cap", () => {
     });
   }
 
+  test("element types are checked (type level)", () => {
+    const check = async () => {
+      const ch = new Chan<number>(1);
+      // @ts-expect-error a string is not a number
+      await ch.send("x");
+      // @ts-expect-error recv may return undefined (closed and drained)
+      const n: number = await ch.recv();
+      const m: number | undefined = await ch.recv();
+      const [v, ok]: [number | undefined, boolean] = await ch.recvOk();
+      const t: [number | undefined, boolean] | undefined = ch.tryRecv();
+      for await (const x of ch) {
+        const y: number = x;
+        void y;
+      }
+      void [n, m, v, ok, t];
+    };
+    void check;
+  });
+
   test("cap is read-only and len has no setter (type level)", () => {
     const ch = new Chan<number>(2);
     const assign = () => {

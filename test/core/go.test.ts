@@ -54,6 +54,23 @@ describe("go()", () => {
     assert.ok(log.includes("goroutine"));
   });
 
+  test("arguments are type-checked against the function's parameters (type level)", async () => {
+    const check = () => {
+      go((n: number, s: string) => [n, s], 1, "a");
+      go(async () => {});
+      // @ts-expect-error wrong argument type
+      go((n: number) => n, "x");
+      // @ts-expect-error missing argument
+      go((n: number) => n);
+      // @ts-expect-error extra argument
+      go(() => 0, 1);
+      const g: { readonly id: number } = go(() => {});
+      // @ts-expect-error id is read-only
+      g.id = 5;
+    };
+    void check;
+  });
+
   test("goroutines start in the order they were created", async () => {
     const log: number[] = [];
     for (let i = 0; i < 10; i++) go((k: number) => log.push(k), i);
