@@ -24,9 +24,10 @@
  * Why performance.now() and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
  * fairness measured in real time spent not running, not user-visible time. Inside a synctest bubble the
  * fake clock stands still while any goroutine is runnable (and a mutex wait is not durable), so with the
- * fake clock a starving waiter would never be detected. The time stamp is the one `park` already takes.
+ * fake clock a starving waiter would never be detected. One clock read per slow-path lock (park's own
+ * time stamp is taken once per microtask burst, too coarse for a 1 ms threshold).
  */
-import { type G, currentG, doneWith, park, ready, wake } from "../internal/scheduler.js";
+import { type G, currentG, defer, doneWith, mustYield, park, pending, ready } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -64,26 +65,52 @@ export function isOwnedLocker(l: Locker): l is OwnedLocker {
  * The value `Mutex.lock()` resolves to: disposing it unlocks the mutex it came from, once, and only if
  * that lock is still held by this guard. Use it with `using`: `using _ = await mu.lock();`.
  */
-export class MutexGuard implements Disposable {
+export class MutexGuard extends WaitNode implements Disposable {
+  // While its lock call waits, the guard is also the waiter (one allocation instead of two).
+  /** @internal The goroutine waiting, while queued. */
+  g: G | null = null;
+  /** @internal performance.now() when it first queued; kept across re-queues (Go's waitStartTime). */
+  since = 0;
+  /** @internal Who becomes the owner when this waiter is granted: itself, or a caller's guard (Cond). */
+  owner: object = this;
+  /** @internal Set by `pending` (no closure per promise). */
+  resolve: ((v: never) => void) | null = null;
   /** @internal */
-  constructor(readonly mu: Mutex) {}
+  reject: ((e: unknown) => void) | null = null;
+  /** @internal */
+  constructor(readonly mu: Mutex) {
+    super();
+  }
   /** Unlocks the mutex if this guard still holds it; otherwise (already unlocked) does nothing. */
   [Symbol.dispose](): void {
     if (this.mu.owner === this) this.mu.release();
   }
+  /** @internal Settles the waiting lock call with its owner. */
+  grant(): void {
+    const r = this.resolve as (v: object) => void;
+    this.resolve = this.reject = null;
+    this.g = null;
+    r(this.owner);
+  }
 }
 
-class MutexWaiter extends WaitNode {
-  /** performance.now() when it first queued; kept across re-queues (Go's waitStartTime). */
-  since = 0;
-  retryFn: (() => void) | null = null;
-  constructor(
-    readonly g: G,
-    readonly owner: object,
-    readonly resolve: (v: MutexGuard | undefined) => void,
-  ) {
-    super();
+// Woken waiters retry from one shared microtask: `.then` on a settled promise costs less than
+// queueMicrotask (which wraps every callback in an AsyncResource) and needs no closure per waiter.
+let retryQ: MutexGuard[] = [];
+let retryScheduled = false;
+const SETTLED: Promise<void> = Promise.resolve();
+function scheduleRetry(w: MutexGuard): void {
+  retryQ.push(w);
+  if (!retryScheduled) {
+    retryScheduled = true;
+    void SETTLED.then(drainRetries);
   }
+}
+function drainRetries(): void {
+  const q = retryQ;
+  retryQ = [];
+  retryScheduled = false;
+  for (let i = 0; i < q.length; i++) q[i].mu.retry(q[i]);
 }
 
 /**
@@ -128,7 +155,7 @@ export class Mutex implements OwnedLocker {
   /** @internal A waiter was woken in normal mode and has not retried yet. */
   woken = false;
   /** @internal Waiting goroutines, oldest first (a woken loser re-enters at the front). */
-  readonly q = new WaitList<MutexWaiter>();
+  readonly q = new WaitList<MutexGuard>();
 
   /**
    * lock locks the mutex, waiting while it is held. It resolves to a guard whose disposal unlocks:
@@ -178,14 +205,15 @@ export class Mutex implements OwnedLocker {
     this.unlockSlow(w);
   }
 
-  private unlockSlow(w: MutexWaiter): void {
+  private unlockSlow(w: MutexGuard): void {
     if (this.starving) {
       // Starvation mode: hand the lock straight to the head waiter; it is never observed free.
       this.q.shift();
       this.owner = w.owner;
       if (this.q.first === null || performance.now() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
-      ready(w.g);
-      wake(() => w.resolve(w.owner as MutexGuard));
+      ready(w.g!);
+      if (mustYield) defer(() => w.grant()); // preemption pending: settle at the next macrotask turn
+      else w.grant();
       return;
     }
     // Normal mode: free the lock; wake the head waiter unless one is already on its way.
@@ -193,33 +221,34 @@ export class Mutex implements OwnedLocker {
     if (this.woken) return;
     this.q.shift();
     this.woken = true;
-    ready(w.g);
-    const retry = w.retryFn ?? (w.retryFn = () => this.retry(w));
-    wake(() => queueMicrotask(retry));
+    ready(w.g!);
+    if (mustYield) defer(() => scheduleRetry(w));
+    else scheduleRetry(w);
   }
 
-  /** A woken waiter's turn: take the lock if it is still free, else go back to the front of the line. */
-  private retry(w: MutexWaiter): void {
+  /** @internal A woken waiter's turn: take the lock if still free, else back to the front of the line. */
+  retry(w: MutexGuard): void {
     this.woken = false;
     if (this.owner === null) {
       this.owner = w.owner;
-      w.resolve(w.owner as MutexGuard);
+      w.grant();
       return;
     }
     // A barging goroutine got it first.
     if (performance.now() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
     this.q.pushFront(w);
-    park(w.g, "sync.Mutex.Lock", false);
+    park(w.g!, "sync.Mutex.Lock", false);
   }
 
-  private lockSlow(owner: object): Promise<MutexGuard | undefined> {
+  private lockSlow(w: MutexGuard): Promise<MutexGuard | undefined> {
     const g = currentG();
-    return new Promise<MutexGuard | undefined>((resolve) => {
-      const w = new MutexWaiter(g, owner, resolve);
-      this.q.pushBack(w);
-      park(g, "sync.Mutex.Lock", false);
-      w.since = g.waitSince; // park's time stamp (performance.now())
-    });
+    w.g = g;
+    const p = pending<MutexGuard | undefined>(w);
+    // Our own clock read: park's time stamp is per microtask burst, too coarse for a 1 ms threshold.
+    w.since = performance.now();
+    this.q.pushBack(w);
+    park(g, "sync.Mutex.Lock", false);
+    return p;
   }
 
   /** @internal */
@@ -233,7 +262,9 @@ export class Mutex implements OwnedLocker {
       this.owner = owner;
       return doneWith(undefined);
     }
-    return this.lockSlow(owner) as Promise<unknown> as Promise<void>;
+    const w = new MutexGuard(this); // a waiter node only; the caller's own guard becomes the owner
+    w.owner = owner;
+    return this.lockSlow(w) as Promise<unknown> as Promise<void>;
   }
 
   /** @internal For tests and the dump: whether the mutex is in starvation mode. */
