@@ -108,8 +108,12 @@ function less(a: FakeTimer, b: FakeTimer): boolean {
 let nextBubbleId = 1;
 let activeBubbles = 0;
 
-/** Async resource types that are not "work in flight": promises are tracked through goroutine states. */
-const IGNORED_RESOURCES = new Set(["PROMISE"]);
+/**
+ * Async resource types that are not "work in flight": promises (tracked through goroutine states) and
+ * process-lifetime infrastructure that Node creates on first use and never closes (the DNS resolver
+ * channel, signal watchers, stdio ttys).
+ */
+const IGNORED_RESOURCES = new Set(["PROMISE", "DNSCHANNEL", "SIGNALWRAP", "TTYWRAP"]);
 /** Resources whose callbacks run before the microtask queue drains: carried, but not counted in flight. */
 const NOT_COUNTED = new Set(["Microtask"]);
 /** One-shot resources whose callback, once run, ends them. */
@@ -152,6 +156,12 @@ const resourceHook = createHook({
     gls.leave(prev);
     const timerDone = t.type === "Timeout" && (t.resource?._repeat === null || t.resource?._repeat === undefined);
     if (ONE_SHOT.has(t.type) || NOT_COUNTED.has(t.type) || timerDone) untrack(asyncId, t);
+  },
+  destroy(asyncId) {
+    // Handles (sockets, servers, watchers) end here, when closed. Node emits destroy asynchronously,
+    // so a bubble waits a turn longer for them; that is the price of knowing they are gone.
+    const t = tracked.get(asyncId);
+    if (t !== undefined) untrack(asyncId, t);
   },
 });
 

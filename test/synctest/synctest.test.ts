@@ -2,6 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { go, Chan, select, recv, send } from "../../src/index.js";
 import * as synctest from "../../src/synctest/index.js";
@@ -228,6 +229,26 @@ describe("synctest wait and durable blocking", () => {
       const got = await select([recv(read, () => "read"), recv(time.after(time.Hour), () => "timeout")]);
       assert.equal(got, "read");
       assert.equal(time.now().getTime(), EPOCH, "no virtual time passed while the read was in flight");
+    });
+  });
+
+  test("sockets count as in flight while open, and the clock moves again once they are closed", async () => {
+    await synctest.test(async () => {
+      const srv = net.createServer((s) => s.end("hi"));
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const { port } = srv.address() as net.AddressInfo;
+      const got = new Chan<string>(1);
+      const c = net.connect(port, "127.0.0.1");
+      let data = "";
+      c.on("data", (d: Buffer) => (data += d.toString()));
+      c.on("close", () => got.trySend(data)); // runs as the goroutine that connected
+      // While the socket is open the clock cannot jump, so the socket's reply wins over an hour's timeout.
+      const first = await select([recv(got, (v) => v), recv(time.after(time.Hour), () => "timeout")]);
+      assert.equal(first, "hi");
+      assert.equal(time.now().getTime(), EPOCH);
+      await new Promise<void>((r) => srv.close(() => r()));
+      await time.sleep(time.Hour); // both closed: the bubble idles and time moves
+      assert.equal(time.now().getTime(), EPOCH + time.Hour);
     });
   });
 
