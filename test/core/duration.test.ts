@@ -128,13 +128,10 @@ describe("parseDuration", () => {
     ["-1.5h", -5_400_000_000_000n],
     ["2h45m", 9_900_000_000_000n],
   ];
-  // Go computes a fraction's nanoseconds in float64, which rounds 0.3333333333333333333h up to exactly 20m;
-  // exact decimal arithmetic truncates it to 1ns less.
-  const goFloatRounding = new Set(["0.3333333333333333333h"]);
-
+  // Regression (core-bugs #2): Go scales a fraction in float64, which rounds 0.3333333333333333333h up to
+  // exactly 20m; exact decimal arithmetic would truncate it to 1 ns less.
   for (const [input, ns] of rows) {
-    const opts = goFloatRounding.has(input) ? { todo: "bug: fraction rounding differs from Go (core-bugs.md #2)" } : {};
-    test(`${JSON.stringify(input)} -> ${ns} ns`, opts, () => close(parseDuration(input), ms(ns), input));
+    test(`${JSON.stringify(input)} -> ${ns} ns`, () => close(parseDuration(input), ms(ns), input));
   }
 
   // Go's parseDurationErrorTests plus the cases named in the task; [input, message fragment].

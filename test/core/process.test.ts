@@ -93,9 +93,9 @@ describe("panics", () => {
     assert.equal(r.stderr, "");
   });
 
+  // Regression: core-bugs #3.
   test(
     "a panic handler that throws does not stop goroutines created alongside from starting",
-    { todo: "bug: core-bugs.md #3" },
     async () => {
       const r = await run("panic.js", "handler-throws");
       assert.match(r.stdout, /^uncaught: handler rethrew first$/m);
@@ -122,9 +122,9 @@ describe("pending timers", () => {
     assert.equal(r.stderr, "");
   });
 
+  // Regression: core-bugs #4.
   test(
     "a 'beforeExit' listener that schedules the wake-up keeps it from being a deadlock",
-    { todo: "bug: core-bugs.md #4" },
     async () => {
       const r = await run("timer-pending.js", "before-exit");
       assert.equal(r.code, 0, r.stderr);

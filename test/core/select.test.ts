@@ -413,6 +413,19 @@ describe("select: handlers", () => {
 
     const omittedCase: SelectCase<undefined> = recv(n);
     void omittedCase;
+
+    // Regression (core-bugs #1): an omitted handler contributes undefined, not unknown. (Types only:
+    // never called, these selects would block.)
+    const typesOnly = async () => {
+      const omitted: undefined = await select([recv(n)]);
+      const mixed: number | undefined = await select([recv(n), recv(n, () => 1)]);
+      const withDefault: undefined | string = select([recv(n)], () => "d");
+      void [omitted, mixed, withDefault];
+      // @ts-expect-error the omitted handler's undefined is part of the union
+      const notOnlyNumber: number = await select([recv(n), recv(n, () => 1)]);
+      void notOnlyNumber;
+    };
+    void typesOnly;
   });
 
   test("argument checks", () => {
