@@ -86,8 +86,10 @@ export class Once {
  * @example
  * ```ts
  * import { onceFunc } from "goroutine/sync";
- * const init = onceFunc(() => console.log("init"));
- * init(); init(); // prints "init" once
+ * let inits = 0;
+ * const init = onceFunc(() => { inits++; });
+ * init(); init();
+ * console.log(inits); // 1
  * ```
  */
 export function onceFunc<R extends void | Promise<void>>(f: () => R): () => R {
