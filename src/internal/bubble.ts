@@ -269,6 +269,24 @@ export class Bubble implements BubbleHooks, Clock {
     runOutside(() => setImmediate(() => this.check()));
   }
 
+  private recheckTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Every goroutine is durably blocked and only real resources (a socket, a timer, a file read) keep the
+   * bubble from idling. Their ends usually arrive as callbacks that re-check, but a closed handle's
+   * destroy is emitted from an unref'd immediate: without a reason to stay alive the event loop could
+   * drain first. So the bubble keeps the loop alive and looks again each millisecond until it idles.
+   */
+  private recheckSoon(): void {
+    if (this.recheckTimer !== undefined) return;
+    this.recheckTimer = runOutside(() =>
+      setTimeout(() => {
+        this.recheckTimer = undefined;
+        this.scheduleCheck();
+      }, 1),
+    );
+  }
+
   private idle(): boolean {
     pruneResources(this);
     return this.durable === this.members.size && this.inflight === 0;
@@ -282,7 +300,10 @@ export class Bubble implements BubbleHooks, Clock {
       this.scheduleCheck();
       return;
     }
-    if (!this.idle()) return;
+    if (!this.idle()) {
+      if (this.durable === this.members.size) this.recheckSoon();
+      return;
+    }
     if (this.waiter !== undefined) {
       const w = this.waiter;
       this.waiter = undefined;
@@ -356,6 +377,7 @@ export class Bubble implements BubbleHooks, Clock {
   private finish(err: unknown): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.recheckTimer !== undefined) clearTimeout(this.recheckTimer);
     for (const g of this.members) abandon(g);
     this.members.clear();
     for (const [id, t] of tracked) if (t.bubble === this) tracked.delete(id);
