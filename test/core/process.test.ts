@@ -132,6 +132,16 @@ describe("pending timers", () => {
     },
   );
 
+  test(
+    "an async 'beforeExit' listener that wakes it after an await keeps it from being a deadlock",
+    { todo: "bug: core-bugs.md #5" },
+    async () => {
+      const r = await run("timer-pending.js", "before-exit-async");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "received from async beforeExit\n");
+    },
+  );
+
   test("it is not a deadlock until the timer has fired", async () => {
     const r = await run("timer-pending.js", "then-deadlock");
     assert.equal(r.code, 2, r.stderr);
