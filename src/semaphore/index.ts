@@ -14,22 +14,26 @@
  * - When the head waiter leaves (cancelled) and permits are free, the next waiters are re-examined at
  *   once, so permits a large cancelled waiter was blocking are not left idle.
  */
-import { Canceled, type Context, afterFunc } from "../context/index.js";
-import { type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
+import { Canceled, type Context, afterFunc, background, todo } from "../context/index.js";
+import { type G, currentG, done, park, pending, ready, wake } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "../sync/waitlist.js";
 
 class SemWaiter extends WaitNode {
   stop: (() => boolean) | undefined = undefined;
+  /** Set by `pending` (no closure per promise). */
+  resolve: ((v: never) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
   constructor(
     readonly n: number,
     readonly g: G,
     readonly ctx: Context,
-    readonly resolve: () => void,
-    readonly reject: (e: unknown) => void,
   ) {
     super();
   }
 }
+
+const BACKGROUND = background();
+const TODO = todo();
 
 function checkWeight(fn: string, n: unknown): number {
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
@@ -119,12 +123,13 @@ export class Weighted {
         });
       });
     }
-    return new Promise<void>((resolve, reject) => {
-      const w = new SemWaiter(n, g, ctx, resolve, reject);
-      this.waiters.pushBack(w);
-      park(g, "semaphore.Acquire", false);
-      w.stop = afterFunc(ctx, () => this.cancel(w));
-    });
+    const w = new SemWaiter(n, g, ctx);
+    const p = pending<void>(w);
+    this.waiters.pushBack(w);
+    park(g, "semaphore.Acquire", false);
+    // A context that can never be done needs no watcher.
+    if (ctx !== BACKGROUND && ctx !== TODO) w.stop = afterFunc(ctx, () => this.cancel(w));
+    return p;
   }
 
   /** A waiter's context is done: take it out of the line, unless it was granted first. */
@@ -142,7 +147,8 @@ export class Weighted {
     w.stop?.();
     ready(w.g);
     const err = w.ctx.err();
-    wake(() => w.reject(err));
+    const reject = w.reject!;
+    wake(() => reject(err));
   }
 
   /**
@@ -188,7 +194,7 @@ export class Weighted {
       this.waiters.remove(w);
       w.stop?.();
       ready(w.g);
-      wake(w.resolve);
+      wake(w.resolve as () => void);
     }
   }
 

@@ -11,7 +11,7 @@
  * - `writer === null && readers === 0` implies `wq` is empty and `rq` is empty: whenever the lock
  *   becomes free a waiter is granted synchronously (writers one at a time, FIFO).
  */
-import { type G, currentG, doneWith, park, ready, wake } from "../internal/scheduler.js";
+import { type G, currentG, doneWith, park, pending, ready, wake } from "../internal/scheduler.js";
 import { type Locker, type OwnedLocker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
@@ -42,12 +42,18 @@ export class RWMutexReadGuard implements Disposable {
 }
 
 class RWWaiter extends WaitNode {
+  /** Set by `pending` (no closure per promise). */
+  resolve: ((v: never) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
   constructor(
     readonly g: G,
+    /** The write owner to install (a guard or a Cond caller's token); null for a reader. */
     readonly owner: object | null,
-    readonly resolve: (v: RWMutexGuard | RWMutexReadGuard) => void,
   ) {
     super();
+  }
+  settle(v: object): void {
+    (this.resolve as (v: object) => void)(v);
   }
 }
 
@@ -130,10 +136,11 @@ export class RWMutex implements OwnedLocker {
       return doneWith(new RWMutexReadGuard(this));
     }
     const g = currentG();
-    return new Promise<RWMutexGuard | RWMutexReadGuard>((resolve) => {
-      this.rq.pushBack(new RWWaiter(g, null, resolve));
-      park(g, "sync.RWMutex.RLock", false);
-    }) as Promise<RWMutexReadGuard>;
+    const w = new RWWaiter(g, null);
+    const p = pending<RWMutexReadGuard>(w);
+    this.rq.pushBack(w);
+    park(g, "sync.RWMutex.RLock", false);
+    return p;
   }
 
   /** tryRLock locks for reading if no writer holds or waits for the lock, and reports whether it did. */
@@ -174,7 +181,7 @@ export class RWMutex implements OwnedLocker {
       for (let w = this.rq.shift(); w !== null; w = this.rq.shift()) {
         const rw = w;
         ready(rw.g);
-        wake(() => rw.resolve(new RWMutexReadGuard(this)));
+        wake(() => rw.settle(new RWMutexReadGuard(this)));
       }
       return;
     }
@@ -185,15 +192,16 @@ export class RWMutex implements OwnedLocker {
     const w = this.wq.shift()!;
     this.writer = w.owner;
     ready(w.g);
-    wake(() => w.resolve(w.owner as RWMutexGuard));
+    wake(() => w.settle(w.owner!));
   }
 
   private lockSlow(owner: object): Promise<RWMutexGuard | RWMutexReadGuard> {
     const g = currentG();
-    return new Promise<RWMutexGuard | RWMutexReadGuard>((resolve) => {
-      this.wq.pushBack(new RWWaiter(g, owner, resolve));
-      park(g, "sync.RWMutex.Lock", false);
-    });
+    const w = new RWWaiter(g, owner);
+    const p = pending<RWMutexGuard>(w);
+    this.wq.pushBack(w);
+    park(g, "sync.RWMutex.Lock", false);
+    return p;
   }
 
   /** @internal */
