@@ -31,6 +31,56 @@ describe("go()", () => {
     assert.equal(currentG().id, 1);
   });
 
+  // Identity must survive every kind of suspension, or the dump, deadlock detection and synctest go wrong.
+  const suspensions: [string, () => Promise<unknown>][] = [
+    ["a resolved promise", () => Promise.resolve()],
+    ["a timer", () => new Promise((r) => setTimeout(r, 1))],
+    ["an immediate", () => new Promise((r) => setImmediate(r))],
+    ["a thenable object", async () => {
+      await { then: (r: (v: number) => void) => setImmediate(() => r(1)) };
+    }],
+    ["Promise.all", () => Promise.all([Promise.resolve(), new Promise((r) => setImmediate(r))])],
+    ["a channel receive woken by main", async () => {
+      const ch = new Chan<number>();
+      setImmediate(() => ch.trySend(1));
+      await ch.recv();
+    }],
+    ["a select woken by another goroutine", async () => {
+      const ch = new Chan<number>();
+      go(() => ch.send(1));
+      await select([recv(ch)]);
+    }],
+    ["a for-await over a channel", async () => {
+      const ch = new Chan<number>();
+      go(async () => {
+        await ch.send(1);
+        ch.close();
+      });
+      for await (const _ of ch);
+    }],
+    ["a nested async function", async () => {
+      const inner = async () => {
+        await new Promise((r) => setImmediate(r));
+        return currentG().id;
+      };
+      return inner();
+    }],
+  ];
+  for (const [name, suspend] of suspensions) {
+    test(`a goroutine is still itself after awaiting ${name}`, async () => {
+      const seen = deferred<[number, number, boolean]>();
+      const g = go(async () => {
+        const before = currentG().id;
+        await suspend();
+        seen.resolve([before, currentG().id, runtime.dump().includes(`goroutine ${currentG().id} [running]`)]);
+      });
+      const [before, after, running] = await seen.promise;
+      assert.deepEqual([before, after], [g.id, g.id]);
+      assert.ok(running, "the dump shows it as the running goroutine");
+      assert.equal(currentG().id, 1, "and main is main again");
+    });
+  }
+
   test("arguments are evaluated at the call", async () => {
     const box = { x: 1 };
     const obj = { v: "a" };

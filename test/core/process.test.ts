@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mode as contextBackend } from "../../src/internal/gls.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 
@@ -150,5 +151,27 @@ describe("pending timers", () => {
     assert.ok(Number(m[1]) >= 140, "the timer was not cut short");
     assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
     assert.match(r.stderr, /goroutine 2 \[chan receive, [^\]]+\]:\nblockedOnTimer/);
+  });
+});
+
+describe("goroutine identity backends", () => {
+  // The native backend is used when its addon is built (Node 20-23); everyone else gets AsyncLocalStorage.
+  // Run the in-process core suites once more under the other backend.
+  test("the channel, select, go and preemption suites pass under the AsyncLocalStorage backend", async (t) => {
+    if (contextBackend !== "native") return t.skip("this process already uses AsyncLocalStorage");
+    const here = dirname(fileURLToPath(import.meta.url));
+    const files = ["chan", "select", "go", "preempt"].map((f) => join(here, `${f}.test.js`));
+    const r = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--test", "--test-reporter=dot", ...files], {
+        env: { ...process.env, GOROUTINE_CONTEXT: "als" },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 });
