@@ -205,12 +205,15 @@ function forcePreemption(): void {
 // ---- property 2: several goroutines ---------------------------------------------------------------------
 
 type GOp =
-  | { k: "send" | "recv" | "trySend" | "tryRecv" | "close"; ch: number }
+  | { k: "send" | "recv" | "recvPlain" | "trySend" | "tryRecv" | "close"; ch: number }
+  | { k: "range"; ch: number; n: number }
   | { k: "select"; cases: CaseSpec[]; dflt: boolean };
 
 const gOp: fc.Arbitrary<GOp> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constantFrom("send" as const, "recv" as const), ch: chanIdx }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constantFrom("send" as const, "recv" as const, "recvPlain" as const), ch: chanIdx }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constantFrom("trySend" as const, "tryRecv" as const), ch: chanIdx }) },
+  // for await over the channel, breaking after n values (or ending when it is closed and drained)
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("range" as const), ch: chanIdx, n: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant("select" as const), cases: fc.array(caseSpec, { minLength: 1, maxLength: 3 }), dflt: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("close" as const), ch: chanIdx }) },
 );
@@ -343,6 +346,21 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
         received(st, ch, v, ok);
         return;
       }
+      case "recvPlain": {
+        // Values are numbers, so undefined can only mean closed and drained.
+        const v = await c.recv();
+        received(st, ch, v, v !== undefined);
+        return;
+      }
+      case "range": {
+        let n = 0;
+        for await (const v of c) {
+          received(st, ch, v, true);
+          if (++n === op.n) return;
+        }
+        received(st, ch, undefined, false);
+        return;
+      }
       case "tryRecv": {
         const r = c.tryRecv();
         if (r !== undefined) received(st, ch, r[0], r[1]);
@@ -385,7 +403,7 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
     assert.ok(op !== undefined, `goroutine ${gi} neither done nor blocked`);
     const nch = chans.length;
     if (op.k === "send") blockedSend[op.ch % nch].add(gi);
-    else if (op.k === "recv") blockedRecv[op.ch % nch].add(gi);
+    else if (op.k === "recv" || op.k === "recvPlain" || op.k === "range") blockedRecv[op.ch % nch].add(gi);
     else if (op.k === "select" && !op.dflt) {
       for (const c of op.cases) (c.dir === "send" ? blockedSend : blockedRecv)[c.ch % nch].add(gi);
     } else assert.fail(`goroutine ${gi} is stuck in a non-blocking ${op.k}`);
