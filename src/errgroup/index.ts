@@ -7,6 +7,9 @@
  *   ones. `wait` resolves only when it is 0, so a fire-and-forget `g.go(fn)` is always waited for.
  * - `active` counts running functions; with a limit (`limit >= 0`) `active <= limit` and `queue` is
  *   non-empty only while `active === limit`. A finishing function starts the oldest queued one (FIFO).
+ * - A `go` caller waiting for a slot is parked ("chan send", as Go's blocked `g.sem <- token{}`) and
+ *   made ready when its function starts. `wait` is durable in a synctest bubble when every `go` of the
+ *   current round was called from that bubble (Go: the group's WaitGroup).
  * - `err` is written once, by the first function to fail; the derived context is cancelled with it as
  *   the cause at that moment, and (with no error) when `wait` returns.
  *
@@ -17,13 +20,17 @@
  */
 import { go as spawnGo } from "../go.js";
 import { type Context, withCancelCause } from "../context/index.js";
-import { type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
 import { Ring } from "../internal/ring.js";
 
 interface Queued {
   fn: () => unknown;
+  g: G;
   started: () => void;
 }
+
+const UNSET: unique symbol = Symbol("unset");
+const MIXED: unique symbol = Symbol("mixed");
 
 function checkLimit(n: unknown): number {
   if (typeof n !== "number" || !Number.isSafeInteger(n)) {
@@ -64,6 +71,8 @@ export class Group {
   private failed = false;
   private err: unknown = undefined;
   private waiters: { g: G; resolve: () => void }[] = [];
+  /** Bubble of the `go` calls of the current round (as WaitGroup): decides whether `wait` is durable. */
+  private bubble: BubbleHooks | undefined | typeof UNSET | typeof MIXED = UNSET;
   /** @internal Set by withContext: cancels the derived context with a cause. */
   cancel: ((cause?: Error) => void) | undefined = undefined;
 
@@ -78,12 +87,18 @@ export class Group {
    */
   go(fn: () => unknown): Promise<void> {
     if (typeof fn !== "function") throw new TypeError(`errgroup: go expects a function, got ${typeof fn}`);
+    const g = currentG();
+    this.track(g);
     this.pending++;
     if (this.limit < 0 || this.active < this.limit) {
       this.start(fn);
       return done();
     }
-    return new Promise<void>((started) => this.queue.push({ fn, started }));
+    // Go blocks in `g.sem <- token{}`: a channel send, durable in a bubble.
+    return new Promise<void>((started) => {
+      this.queue.push({ fn, g, started });
+      park(g, "chan send", g.bubble !== undefined);
+    });
   }
 
   /**
@@ -93,6 +108,7 @@ export class Group {
   tryGo(fn: () => unknown): boolean {
     if (typeof fn !== "function") throw new TypeError(`errgroup: tryGo expects a function, got ${typeof fn}`);
     if (this.limit >= 0 && this.active >= this.limit) return false;
+    this.track(currentG());
     this.pending++;
     this.start(fn);
     return true;
@@ -127,9 +143,11 @@ export class Group {
   wait(): Promise<void> {
     if (this.pending === 0) return this.finish();
     const g = currentG();
+    const b = this.bubble;
+    const durable = b !== UNSET && b !== MIXED && b !== undefined && b === g.bubble;
     return new Promise<void>((resolve) => {
       this.waiters.push({ g, resolve });
-      park(g, "sync.WaitGroup.Wait", false);
+      park(g, "sync.WaitGroup.Wait", durable);
     }).then(() => this.finish());
   }
 
@@ -137,6 +155,11 @@ export class Group {
     this.cancel?.(this.failed ? toError(this.err) : undefined);
     // The first error is rethrown as is, whatever it is.
     return this.failed ? Promise.reject(this.err) : done();
+  }
+
+  private track(g: G): void {
+    if (this.bubble === UNSET) this.bubble = g.bubble;
+    else if (this.bubble !== g.bubble) this.bubble = MIXED;
   }
 
   private start(fn: () => unknown): void {
@@ -154,6 +177,7 @@ export class Group {
     this.active--;
     this.pending--;
     this.drain();
+    if (this.pending === 0) this.bubble = UNSET;
     if (this.pending === 0 && this.waiters.length > 0) {
       const ws = this.waiters;
       this.waiters = [];
@@ -167,7 +191,8 @@ export class Group {
     while (this.queue.length > 0 && (this.limit < 0 || this.active < this.limit)) {
       const q = this.queue.shift();
       this.start(q.fn);
-      q.started();
+      ready(q.g);
+      wake(q.started);
     }
   }
 }

@@ -116,7 +116,7 @@ export class Weighted {
     if (n > this.size) {
       // Don't make other acquire calls block on one that is doomed to fail.
       return new Promise<void>((_, reject) => {
-        park(g, "semaphore.Acquire", false);
+        park(g, "semaphore.Acquire", g.bubble !== undefined);
         afterFunc(ctx, () => {
           ready(g);
           reject(ctx.err() ?? Canceled);
@@ -126,7 +126,8 @@ export class Weighted {
     const w = new SemWaiter(n, g, ctx);
     const p = pending<void>(w);
     this.waiters.pushBack(w);
-    park(g, "semaphore.Acquire", false);
+    // Durable in a bubble, as Go's (its waiter blocks on a channel made inside the bubble).
+    park(g, "semaphore.Acquire", g.bubble !== undefined);
     // A context that can never be done needs no watcher.
     if (ctx !== BACKGROUND && ctx !== TODO) w.stop = afterFunc(ctx, () => this.cancel(w));
     return p;

@@ -5,6 +5,8 @@
  * - `state` only moves forward: IDLE -> RUNNING (async f pending) -> DONE, or IDLE -> DONE (sync f).
  * - `running` is set exactly while state is RUNNING; every concurrent `do` awaits it, so no caller of
  *   `do` returns before f has completed (Go: "no call to Do returns until the one call to f returns").
+ *   Those callers are parked ("sync.Once.Do") and made ready when f completes; in a synctest bubble the
+ *   wait is durable when f was started in the same bubble.
  *
  * Async functions: Go's Do blocks concurrent callers until f returns. The TypeScript equivalent of "f
  * returns" for an async f is "its promise settles", so `do` always returns a promise that resolves
@@ -12,7 +14,7 @@
  * treating an async f as done when it returns its promise — callers would then proceed before the
  * initialisation they rely on has happened.
  */
-import { done } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, done, park, ready } from "../internal/scheduler.js";
 
 const IDLE = 0;
 const RUNNING = 1;
@@ -42,6 +44,10 @@ const DONE = 2;
 export class Once {
   private state = IDLE;
   private running: Promise<void> | undefined;
+  /** Goroutines waiting for the running f (Go: blocked on the Once's mutex). */
+  private parked: G[] = [];
+  /** The synctest bubble of the goroutine that started f. */
+  private runner: BubbleHooks | undefined;
 
   /**
    * do calls `f` if and only if this is the first call of `do` on this Once, and resolves once `f` has
@@ -49,7 +55,14 @@ export class Once {
    */
   do(f: () => unknown): Promise<void> {
     if (this.state === DONE) return done();
-    if (this.state === RUNNING) return this.running!;
+    if (this.state === RUNNING) {
+      const g = currentG();
+      this.parked.push(g);
+      // Go blocks on the Once's mutex, which is never durable, so a bubble could not advance time
+      // while f sleeps. Only f's completion can wake us: durable when f runs in our own bubble.
+      park(g, "sync.Once.Do", g.bubble !== undefined && g.bubble === this.runner);
+      return this.running!;
+    }
     let r: unknown;
     try {
       r = f();
@@ -63,6 +76,7 @@ export class Once {
       return done();
     }
     this.state = RUNNING;
+    this.runner = currentG().bubble;
     const p = Promise.resolve(r);
     // Concurrent callers wait for f but never see its error (Go: only the caller that ran f panics).
     this.running = p.then(
@@ -75,6 +89,9 @@ export class Once {
   private finish(): void {
     this.state = DONE;
     this.running = undefined;
+    const gs = this.parked;
+    this.parked = [];
+    for (const g of gs) ready(g);
   }
 }
 
