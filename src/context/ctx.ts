@@ -35,7 +35,25 @@ import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
 import { durationString } from "../time/duration.js";
 
-/** The interface every context implements: Go's `context.Context` plus an AbortSignal. */
+/**
+ * Context is the interface every context implements: Go's `context.Context` plus an AbortSignal. Its
+ * methods never block; `done()` returns a channel to wait on (in `select`, or with `recv`). Pass a
+ * context as the first argument of functions that do cancellable work, never store it in a struct.
+ * Other implementations are accepted as parents as long as their `signal` aborts when they are done.
+ *
+ * @example
+ * ```ts
+ * import { select, recv } from "goroutine";
+ * import * as context from "goroutine/context";
+ * import * as time from "goroutine/time";
+ * async function work(ctx: context.Context): Promise<string> {
+ *   return select([recv(time.after(time.Second), () => "done"), recv(ctx.done(), () => String(ctx.err()?.message))]);
+ * }
+ * const [ctx, cancel] = context.withTimeout(context.background(), 5);
+ * console.log(await work(ctx)); // "context deadline exceeded"
+ * cancel();
+ * ```
+ */
 export interface Context {
   /** The time at which the context will be cancelled by a deadline, if any. */
   deadline(): Date | undefined;
@@ -51,19 +69,39 @@ export interface Context {
   toString(): string;
 }
 
-/** Cancels a context; calls after the first do nothing. */
+/** CancelFunc cancels a context; calls after the first do nothing. Never blocks, never throws. */
 export type CancelFunc = () => void;
-/** Cancels a context, recording `cause` (default: {@link Canceled}); calls after the first do nothing. */
+/**
+ * CancelCauseFunc cancels a context, recording `cause` (default: {@link Canceled}); calls after the
+ * first do nothing. Never blocks, never throws.
+ */
 export type CancelCauseFunc = (cause?: Error) => void;
 
 // ---- errors --------------------------------------------------------------------------------------------
 
-/** The class of {@link Canceled}. */
+/**
+ * The class of {@link Canceled}, for `instanceof` guards (compare the value itself with `===`).
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * console.log(context.Canceled instanceof context.CanceledError); // true
+ * ```
+ */
 export class CanceledError extends Error {
   override readonly name = "CanceledError";
 }
 
-/** The class of {@link DeadlineExceeded}; `timeout()` is true, as Go's error reports. */
+/**
+ * The class of {@link DeadlineExceeded}; `timeout()` is true, as Go's error reports.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * const e: unknown = context.DeadlineExceeded;
+ * console.log(e instanceof context.DeadlineExceededError && e.timeout()); // true
+ * ```
+ */
 export class DeadlineExceededError extends Error {
   override readonly name = "DeadlineExceededError";
   /** Always true: this error is a timeout (Go's `net.Error`-style method). */
@@ -79,11 +117,28 @@ export class DeadlineExceededError extends Error {
 /**
  * Canceled is the error {@link Context.err} returns when the context was cancelled by its cancel
  * function (or its parent was). A sentinel: compare with `===`.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * const [ctx, cancel] = context.withCancel(context.background());
+ * cancel();
+ * console.log(ctx.err() === context.Canceled, ctx.err()?.message); // true "context canceled"
+ * ```
  */
 export const Canceled: Error = new CanceledError("context canceled");
 /**
  * DeadlineExceeded is the error {@link Context.err} returns when the context's deadline passed.
  * A sentinel: compare with `===`; its `timeout()` is true.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * const [ctx, cancel] = context.withTimeout(context.background(), 0);
+ * const err = ctx.err();
+ * console.log(err === context.DeadlineExceeded, context.DeadlineExceeded.timeout()); // true true
+ * cancel();
+ * ```
  */
 export const DeadlineExceeded: DeadlineExceededError = new DeadlineExceededError("context deadline exceeded");
 

@@ -91,12 +91,16 @@ function cancelFuncOf(c: CancelCtx): CancelFunc {
  *
  * @example
  * ```ts
- * import { go, select, recv } from "goroutine";
+ * import { go, Chan } from "goroutine";
  * import * as context from "goroutine/context";
  * const [ctx, cancel] = context.withCancel(context.background());
- * go(async () => { await ctx.done().recv(); console.log("worker: stop,", ctx.err()?.message); });
- * cancel(); // prints "worker: stop, context canceled"
- * await select([recv(ctx.done())]);
+ * const stopped = new Chan<string>();
+ * go(async () => {
+ *   await ctx.done().recv(); // the worker waits until it is told to stop
+ *   await stopped.send(`worker stopped: ${ctx.err()?.message}`);
+ * });
+ * cancel();
+ * console.log(await stopped.recv()); // "worker stopped: context canceled"
  * console.log(ctx.signal.aborted); // true
  * ```
  */

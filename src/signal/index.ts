@@ -46,7 +46,17 @@ function release(ctx: Context): void {
   }
 }
 
-/** The cause recorded when a signal cancels a {@link notifyContext} context. */
+/**
+ * SignalError is the cause recorded when a signal cancels a {@link notifyContext} context; `signal`
+ * names the signal.
+ *
+ * @example
+ * ```ts
+ * import * as signal from "goroutine/signal";
+ * const e = new signal.SignalError("SIGINT");
+ * console.log(e.message, e.signal); // "signal: received SIGINT" "SIGINT"
+ * ```
+ */
 export class SignalError extends Error {
   override readonly name = "SignalError";
   constructor(

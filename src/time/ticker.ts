@@ -90,7 +90,8 @@ export class Ticker {
    * import * as time from "goroutine/time";
    * const t = new time.Ticker(time.Second);
    * t.stop();
-   * console.log(t.c.tryRecv()); // undefined: nothing will ever come
+   * // Nothing will ever come:
+ * console.log(t.c.tryRecv()); // undefined
    * ```
    */
   stop(): void {

@@ -53,7 +53,8 @@ let nextFn: (() => unknown) | undefined;
  * const t = new time.Timer(10 * time.Millisecond);
  * const fired = await select([recv(t.c, (at) => at instanceof Date)]);
  * console.log(fired); // true
- * console.log(t.stop()); // false: it had already fired
+ * // It had already fired:
+ * console.log(t.stop()); // false
  * ```
  */
 export class Timer {
@@ -119,7 +120,8 @@ export class Timer {
    * import * as time from "goroutine/time";
    * const t = new time.Timer(time.Hour);
    * console.log(t.stop()); // true
-   * console.log(t.stop()); // false: already stopped
+   * // Already stopped:
+   * console.log(t.stop()); // false
    * ```
    */
   stop(): boolean {
@@ -140,9 +142,11 @@ export class Timer {
    * ```ts
    * import * as time from "goroutine/time";
    * const t = new time.Timer(time.Hour);
-   * console.log(t.reset(5 * time.Millisecond)); // true: it was pending
+   * // It was pending:
+   * console.log(t.reset(5 * time.Millisecond)); // true
    * await t.c.recv();
-   * console.log(t.reset(5 * time.Millisecond)); // false: it had fired and its value was received
+   * // It had fired and its value was received:
+   * console.log(t.reset(5 * time.Millisecond)); // false
    * t.stop();
    * ```
    */
