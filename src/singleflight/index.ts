@@ -24,14 +24,37 @@ import { type CancelFunc, type Context, afterFunc, background, withCancel, witho
 import { type BubbleHooks, type G, currentG, park, ready, wake } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "../sync/waitlist.js";
 
-/** What `doChan` delivers: the value or the error of the flight, and whether it was shared. */
+/**
+ * What `doChan` delivers: the value or the error of the flight, and whether it was shared.
+ *
+ * @example
+ * ```ts
+ * import { Group, type Result } from "goroutine/singleflight";
+ * const g = new Group<number>();
+ * const r: Result<number> | undefined = await g.doChan("k", async () => { throw new Error("down"); }).recv();
+ * console.log((r?.error as Error).message, r?.shared); // "down" false
+ * ```
+ */
 export interface Result<T> {
   value?: T;
   error?: unknown;
   shared: boolean;
 }
 
-/** Per-caller options of {@link Group.do}. */
+/**
+ * Per-caller options of {@link Group.do}.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import { Group, type DoOptions } from "goroutine/singleflight";
+ * const g = new Group<string>();
+ * const [ctx, cancel] = context.withTimeout(context.background(), 50);
+ * const opts: DoOptions = { ctx, signal: AbortSignal.timeout(1000) };
+ * console.log((await g.do("k", () => "v", opts)).value); // "v"
+ * cancel();
+ * ```
+ */
 export interface DoOptions {
   /** When it aborts, this caller stops waiting (rejecting with `signal.reason`); others are unaffected. */
   signal?: AbortSignal;

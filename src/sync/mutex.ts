@@ -36,6 +36,17 @@ export const STARVATION_THRESHOLD_MS = 1;
 /**
  * Locker is Go's `sync.Locker`: anything with `lock` and `unlock`. `lock` may return a promise (it is
  * awaited), so a {@link Mutex}, an {@link RWMutex}, `rwmutex.rLocker()` or your own lock all qualify.
+ *
+ * @example
+ * ```ts
+ * import { Cond, Mutex, type Locker } from "goroutine/sync";
+ * const l: Locker = new Mutex();
+ * const c = new Cond(l); // any Locker will do
+ * await l.lock();
+ * c.signal();
+ * l.unlock();
+ * console.log(c.l === l); // true
+ * ```
  */
 export interface Locker {
   lock(): unknown;
@@ -63,7 +74,23 @@ export function isOwnedLocker(l: Locker): l is OwnedLocker {
 
 /**
  * The value `Mutex.lock()` resolves to: disposing it unlocks the mutex it came from, once, and only if
- * that lock is still held by this guard. Use it with `using`: `using _ = await mu.lock();`.
+ * that lock is still held by this guard. Use it with `using`: `using _ = await mu.lock();`. A guard
+ * whose lock was already released (by `unlock()` or an earlier dispose) does nothing, so it can never
+ * unlock a later holder.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from "goroutine/sync";
+ * const mu = new Mutex();
+ * {
+ *   using _ = await mu.lock();
+ *   console.log(mu.tryLock()); // false
+ * } // unlocked here
+ * const g = await mu.lock();
+ * g[Symbol.dispose]();
+ * g[Symbol.dispose](); // a second dispose does nothing
+ * console.log(mu.tryLock()); // true
+ * ```
  */
 export class MutexGuard extends WaitNode implements Disposable {
   // While its lock call waits, the guard is also the waiter (one allocation instead of two).

@@ -7,7 +7,16 @@
  * - `get` is LIFO: the most recently returned object is the most likely to be warm in cache.
  */
 
-/** Options of {@link Pool}. */
+/**
+ * Options of {@link Pool}.
+ *
+ * @example
+ * ```ts
+ * import { Pool, type PoolOptions } from "goroutine/sync";
+ * const opts: PoolOptions<number[]> = { new: () => [], max: 16 };
+ * console.log(new Pool(opts).get().length); // 0
+ * ```
+ */
 export interface PoolOptions<T> {
   /** Makes a value when the pool is empty (Go's `Pool.New`). Without it `get` returns undefined. */
   new?: () => T;

@@ -15,7 +15,20 @@ import { type G, currentG, doneWith, park, pending, ready, wake } from "../inter
 import { type Locker, type OwnedLocker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
-/** Resolved by `RWMutex.lock()`: disposing it unlocks the write lock, once, if this guard still holds it. */
+/**
+ * Resolved by `RWMutex.lock()`: disposing it unlocks the write lock, once, if this guard still holds it.
+ *
+ * @example
+ * ```ts
+ * import { RWMutex } from "goroutine/sync";
+ * const rw = new RWMutex();
+ * {
+ *   using _ = await rw.lock();
+ *   console.log(rw.tryRLock()); // false
+ * }
+ * console.log(rw.tryRLock()); // true
+ * ```
+ */
 export class RWMutexGuard implements Disposable {
   /** @internal */
   constructor(readonly rw: RWMutex) {}
@@ -28,6 +41,18 @@ export class RWMutexGuard implements Disposable {
 /**
  * Resolved by `RWMutex.rLock()`: disposing it releases that one read lock, once. Release a read lock
  * either through its guard or with `rUnlock()`, not both.
+ *
+ * @example
+ * ```ts
+ * import { RWMutex } from "goroutine/sync";
+ * const rw = new RWMutex();
+ * const r1 = await rw.rLock(); // r2 below still reads after r1 is released
+ * const r2 = await rw.rLock(); // readers share
+ * r1[Symbol.dispose]();
+ * console.log(rw.tryLock()); // false
+ * r2[Symbol.dispose]();
+ * console.log(rw.tryLock()); // true
+ * ```
  */
 export class RWMutexReadGuard implements Disposable {
   /** @internal */ released = false;

@@ -67,7 +67,7 @@ const squash = (s: string): string => s.replace(/\s+/g, "");
 const all = examples();
 
 test("every exported primitive has runnable examples", () => {
-  assert.ok(all.length >= 13, `found ${all.length} examples`);
+  assert.ok(all.length >= 20, `found ${all.length} examples`);
 });
 
 const work = mkdtempSync(join(tmpdir(), "goroutine-doc-"));
