@@ -87,6 +87,10 @@ function checkSignal(s: unknown): NodeJS.Signals {
  * cancels the context; call it as soon as the context is no longer needed. Until then the listed signals
  * are caught even after the first one has cancelled the context.
  *
+ * While the context is waiting for a signal and goroutines are blocked, the process stays alive (a
+ * signal may still come), so the runtime's deadlock report is off until the context is done or stopped,
+ * as Go's deadlock detection is off once signals are being caught.
+ *
  * @throws TypeError for an unknown signal name or SIGKILL/SIGSTOP, or a nil or non-Context parent.
  *
  * @example
