@@ -115,6 +115,20 @@ export class DeadlineExceededError extends Error {
 }
 
 /**
+ * Makes a sentinel error without a stack: it is created at module load, so frames would point there
+ * and mislead whoever sees it thrown (fetch rejects with a signal's reason, for instance).
+ */
+function sentinel<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * Canceled is the error {@link Context.err} returns when the context was cancelled by its cancel
  * function (or its parent was). A sentinel: compare with `===`.
  *
@@ -126,7 +140,7 @@ export class DeadlineExceededError extends Error {
  * console.log(ctx.err() === context.Canceled, ctx.err()?.message); // true "context canceled"
  * ```
  */
-export const Canceled: Error = new CanceledError("context canceled");
+export const Canceled: Error = sentinel(() => new CanceledError("context canceled"));
 /**
  * DeadlineExceeded is the error {@link Context.err} returns when the context's deadline passed.
  * A sentinel: compare with `===`; its `timeout()` is true.
@@ -140,7 +154,9 @@ export const Canceled: Error = new CanceledError("context canceled");
  * cancel();
  * ```
  */
-export const DeadlineExceeded: DeadlineExceededError = new DeadlineExceededError("context deadline exceeded");
+export const DeadlineExceeded: DeadlineExceededError = sentinel(
+  () => new DeadlineExceededError("context deadline exceeded"),
+);
 
 // ---- shared pieces -------------------------------------------------------------------------------------
 
