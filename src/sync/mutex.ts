@@ -24,8 +24,9 @@
  * Why performance.now() and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
  * fairness measured in real time spent not running, not user-visible time. Inside a synctest bubble the
  * fake clock stands still while any goroutine is runnable (and a mutex wait is not durable), so with the
- * fake clock a starving waiter would never be detected. One clock read per slow-path lock (park's own
- * time stamp is taken once per microtask burst, too coarse for a 1 ms threshold).
+ * fake clock a starving waiter would never be detected. park's own time stamp is taken once per microtask
+ * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
+ * arrivals while its queue stays non-empty (see `stamp`).
  */
 import { type G, currentG, defer, doneWith, mustYield, park, pending, ready } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "./waitlist.js";
@@ -52,6 +53,9 @@ export interface Locker {
   lock(): unknown;
   unlock(): void;
 }
+
+/** Arrivals that may share one clock reading while the queue stays non-empty (see Mutex.stamp). */
+const STAMP_REUSE = 16;
 
 /** @internal Owner token of a lock taken with tryLock (no guard object is allocated for it). */
 export const TRY_OWNER: object = Object.freeze({ tryLock: true });
@@ -181,6 +185,9 @@ export class Mutex implements OwnedLocker {
   starving = false;
   /** @internal A waiter was woken in normal mode and has not retried yet. */
   woken = false;
+  /** @internal Last clock reading given to a waiter, and how many waiters have reused it. */
+  lastStamp = 0;
+  stampUses = 0;
   /** @internal Waiting goroutines, oldest first (a woken loser re-enters at the front). */
   readonly q = new WaitList<MutexGuard>();
 
@@ -267,12 +274,25 @@ export class Mutex implements OwnedLocker {
     park(w.g!, "sync.Mutex.Lock", false);
   }
 
+  /**
+   * A waiter's arrival time. A clock read costs about as much as the rest of a contended lock, so
+   * while the queue stays non-empty up to STAMP_REUSE arrivals share one reading; a waiter can only
+   * look older than it is (never younger), by at most the time those arrivals took, so the error only
+   * ever tips the mutex toward starvation mode (FIFO), never delays it.
+   */
+  private stamp(): number {
+    if (this.q.first === null || ++this.stampUses >= STAMP_REUSE) {
+      this.stampUses = 0;
+      this.lastStamp = performance.now();
+    }
+    return this.lastStamp;
+  }
+
   private lockSlow(w: MutexGuard): Promise<MutexGuard | undefined> {
     const g = currentG();
     w.g = g;
     const p = pending<MutexGuard | undefined>(w);
-    // Our own clock read: park's time stamp is per microtask burst, too coarse for a 1 ms threshold.
-    w.since = performance.now();
+    w.since = this.stamp();
     this.q.pushBack(w);
     park(g, "sync.Mutex.Lock", false);
     return p;
