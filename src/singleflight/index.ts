@@ -12,6 +12,8 @@
  *   instead of joining an abandoned one.
  * - `dups` counts callers that joined after the first (Go's `c.dups`); it never decreases, so `shared`
  *   is `dups > 0` for the first caller and the channel results, and always true for a joining `do`.
+ * - Joiners with neither signal nor ctx can never leave, so they share one promise (`plain`); the others
+ *   each have a node in `waiting` so they can be taken out one by one.
  * - The result (value or error) is written once, before any caller is settled; every caller still
  *   waiting gets the same value or the same error object.
  *
@@ -21,7 +23,7 @@
  */
 import { Chan } from "../internal/chan.js";
 import { type CancelFunc, type Context, afterFunc, background, withCancel, withoutCancel } from "../context/index.js";
-import { type BubbleHooks, type G, currentG, park, ready, wake } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, park, pending, ready, wake } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "../sync/waitlist.js";
 
 /**
@@ -77,6 +79,13 @@ class Caller<T> extends WaitNode {
   }
 }
 
+interface PlainJoiners {
+  resolve: ((v: never) => void) | null;
+  reject: ((e: unknown) => void) | null;
+  promise: Promise<never>;
+  gs: G[];
+}
+
 class Call<T> {
   dups = 0;
   callers = 0;
@@ -86,6 +95,11 @@ class Call<T> {
   error: unknown = undefined;
   readonly waiting = new WaitList<Caller<T>>();
   chans: Chan<Result<T>>[] | undefined = undefined;
+  /**
+   * Joiners that cannot leave (no signal, no ctx) share one promise: 10,000 of them cost one promise,
+   * not 10,000. Their goroutines are listed so they can be parked and made ready.
+   */
+  plain: PlainJoiners | undefined = undefined;
   readonly bubble: BubbleHooks | undefined;
   constructor(
     readonly ctx: Context,
@@ -123,7 +137,7 @@ export class Group<T> {
    * anyone joined it). If the flight fails, every waiting caller's promise rejects with the same error.
    *
    * `fn` receives a Context of its own, cancelled only when every caller has left (and after it
-   * completes).
+   * completes). Joining callers without `opts` share one promise and receive the same result object.
    *
    * **Cancellation**: `opts.signal` aborting or `opts.ctx` becoming done makes this caller's promise
    * reject (with `signal.reason` or `ctx.err()`) at once, without affecting the flight or other callers;
@@ -141,6 +155,7 @@ export class Group<T> {
     let c = this.m.get(key);
     if (c !== undefined) {
       c.dups++;
+      if (signal === undefined && ctx === undefined) return this.joinPlain(c);
       return this.join(key, c, false, signal, ctx);
     }
     c = this.newCall(key, ctx);
@@ -212,6 +227,21 @@ export class Group<T> {
     });
   }
 
+  /** A joiner without signal or ctx: shares the plain joiners' promise. */
+  private joinPlain(c: Call<T>): Promise<{ value: T; shared: boolean }> {
+    const g = currentG();
+    c.callers++;
+    let pj = c.plain;
+    if (pj === undefined) {
+      const h: Omit<PlainJoiners, "promise"> = { resolve: null, reject: null, gs: [] };
+      const promise = pending<never>(h);
+      pj = c.plain = { ...h, promise };
+    }
+    pj.gs.push(g);
+    park(g, "sync.WaitGroup.Wait", g.bubble !== undefined && g.bubble === c.bubble);
+    return pj.promise;
+  }
+
   /** A caller stops waiting; the last one out cancels the flight's context and frees the key. */
   private leave(key: string, c: Call<T>, w: Caller<T>, reason: unknown): void {
     if (w.list === null) return; // already settled
@@ -257,6 +287,13 @@ export class Group<T> {
       ready(cw.g);
       if (failed) wake(() => cw.reject(v));
       else wake(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
+    }
+    const pj = c.plain;
+    if (pj !== undefined) {
+      for (const g of pj.gs) ready(g);
+      const resolve = pj.resolve as (r: { value: T; shared: boolean }) => void;
+      const reject = pj.reject!;
+      wake(failed ? () => reject(v) : () => resolve({ value: v as T, shared: true }));
     }
     const chans = c.chans;
     if (chans !== undefined) {
