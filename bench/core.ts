@@ -10,7 +10,8 @@
  *   operations to last about `--sample-ms` (default 40 ms), one warm-up batch runs, then `--samples`
  *   (default 7) batches are timed with `process.hrtime.bigint()` and the median ns/op is reported.
  *   The spawn workload has a fixed size (200,000 goroutines per batch) and 5 samples.
- * - A full GC runs before each batch so one contender's garbage is not collected on another's clock.
+ * - No forced GC between batches by default (see FORCE_GC): batches are long enough to pay for their own
+ *   collections.
  * - ORDER MATTERS: with its AsyncLocalStorage backend (Node 20 without the native addon, or
  *   GOROUTINE_CONTEXT=als), goroutine enables Node's promise hooks the first time a goroutine starts, and
  *   from then on every promise in the process pays for them, which slows every async library. So all
@@ -49,10 +50,22 @@ const JSON_OUT = option("json", "");
 const OURS_ONLY = process.argv.includes("--ours-only");
 /** Skip the second run of goroutine's rows under the AsyncLocalStorage backend. */
 const NO_ALS = process.argv.includes("--no-als");
+/** Print every sample (ns/op) and the batch size. */
+const VERBOSE = process.argv.includes("--verbose");
 
-// A full collection between batches, without asking the user for --expose-gc.
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
+/**
+ * --gc: a full collection before every batch (switched on from inside, no --expose-gc needed).
+ * Off by default: a forced full GC also shrinks V8's young generation back to its minimum, and the
+ * next short batch then runs with far more scavenges than in steady state (select measured 2.5× slower).
+ */
+const FORCE_GC = process.argv.includes("--gc");
+let gc = (): void => {};
+if (FORCE_GC) {
+  setFlagsFromString("--expose-gc");
+  gc = runInNewContext("gc") as () => void;
+}
+/** Minimum warm-up per contender, in ms (repeated batches until reached). */
+const WARMUP_MS = Number(option("warmup-ms", "150"));
 
 // ---- sampling ----------------------------------------------------------------------------------------
 
@@ -97,10 +110,15 @@ async function measure(run: Run, fixedN?: number): Promise<Measure> {
       n *= 4;
     }
   }
-  await timed(run, n); // warm-up
+  // Warm-up: V8 needs a few hundred thousand operations to tier the hot paths up; repeat batches.
+  let last = 0;
+  for (let spent = 0; spent < WARMUP_MS * 1e6; spent += last) last = await timed(run, n);
+  // Resize the batch from the warm code's speed (calibration ran cold).
+  if (fixedN === undefined) n = Math.max(256, Math.round((n * SAMPLE_MS * 1e6) / last));
   const count = fixedN === undefined ? SAMPLES : SPAWN_SAMPLES;
   const per: number[] = [];
   for (let i = 0; i < count; i++) per.push((await timed(run, n)) / n);
+  if (VERBOSE) console.log(`    n=${n} samples: ${per.map((x) => x.toFixed(0)).join(" ")}`);
   const med = median(per);
   return { ns: med, min: Math.min(...per), spread: (Math.max(...per) - Math.min(...per)) / med, n };
 }
@@ -357,8 +375,8 @@ function printHeader(): void {
       `(${cpus()[0]?.model.trim() ?? "unknown"})`,
   );
   console.log(
-    `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms after a warm-up (spawn: ${SPAWN_SAMPLES} samples of ` +
-      `${SPAWN_N} tasks); GC between samples`,
+    `median of ${SAMPLES} samples of ~${SAMPLE_MS} ms (spawn: ${SPAWN_SAMPLES} samples of ` +
+      `${SPAWN_N} tasks), after ≥ ${WARMUP_MS} ms of warm-up${FORCE_GC ? "; full GC before each sample" : ""}`,
   );
   const load = loadavg()[0];
   if (load > availableParallelism() * 0.5) {
