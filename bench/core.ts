@@ -6,10 +6,11 @@
  *   node dist/bench/core.js --only=pingpong,select --samples=9 --json=out.json
  *
  * Method (see bench/README.md):
- * - Every contender of every workload is sampled the same way: a calibration run sizes a batch of
- *   operations to last about `--sample-ms` (default 40 ms), one warm-up batch runs, then `--samples`
- *   (default 7) batches are timed with `process.hrtime.bigint()` and the median ns/op is reported.
- *   The spawn workload has a fixed size (200,000 goroutines per batch) and 5 samples.
+ * - Every contender of every workload is sampled the same way: a cold calibration sizes a batch, batches
+ *   repeat for at least `--warmup-ms` (default 150 ms) of warm-up, the batch is re-sized from the warm
+ *   speed to last about `--sample-ms` (default 40 ms), then `--samples` (default 7) batches are timed
+ *   with `process.hrtime.bigint()` and the median ns/op is reported. The spawn workload has a fixed size
+ *   (200,000 goroutines per batch) and 5 samples.
  * - No forced GC between batches by default (see FORCE_GC): batches are long enough to pay for their own
  *   collections.
  * - ORDER MATTERS: with its AsyncLocalStorage backend (Node 20 without the native addon, or
@@ -17,7 +18,8 @@
  *   from then on every promise in the process pays for them, which slows every async library. So all
  *   peers and the bare-async baselines are measured first, and goroutine's modules are only imported
  *   (dynamically) after that. The bare-async baseline is measured again at the end to show what the
- *   library costs code that does not use it at all.
+ *   library costs code that does not use it at all. When the native backend is in use, goroutine's rows
+ *   are measured again in a child process with GOROUTINE_CONTEXT=als (the "als backend" column).
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
