@@ -506,12 +506,19 @@ async function main(): Promise<void> {
 
   if (OURS_ONLY) {
     const out = rows.map((r) => ({ workload: r.workload.id, contender: r.ours.name, ns: r.oursM.ns, min: r.oursM.min }));
-    writeFileSync(JSON_OUT, JSON.stringify({ backend, rows: out }) + "\n");
+    // What this backend costs plain code, measured after goroutines have run (phase 3 of the parent).
+    const spawnW = selected.find((w) => w.id === "spawn");
+    const plainAfter = spawnW === undefined ? undefined : (await measure(bareAll, spawnW.fixedN)).ns;
+    if (spawnW !== undefined && plainAfter !== undefined) {
+      progress(spawnW, "async fn + Promise.all", { ns: plainAfter, min: plainAfter, spread: 0, n: 0 });
+    }
+    writeFileSync(JSON_OUT, JSON.stringify({ backend, rows: out, plainAfter }) + "\n");
     return;
   }
 
   // The same rows again in a child process forced onto the AsyncLocalStorage backend, for comparison.
   const alsNs = new Map<string, number>();
+  let alsPlainAfter: number | undefined;
   if (backend !== "als" && !NO_ALS) {
     console.log("phase 2b: goroutine again in a child process with GOROUTINE_CONTEXT=als");
     const file = join(tmpdir(), `goroutine-bench-als-${process.pid}.json`);
@@ -521,8 +528,12 @@ async function main(): Promise<void> {
       stdio: ["ignore", "inherit", "inherit"],
     });
     if (r.status === 0) {
-      const got = JSON.parse(readFileSync(file, "utf8")) as { rows: { workload: string; contender: string; ns: number }[] };
+      const got = JSON.parse(readFileSync(file, "utf8")) as {
+        rows: { workload: string; contender: string; ns: number }[];
+        plainAfter?: number;
+      };
       for (const row of got.rows) alsNs.set(`${row.workload}/${row.contender}`, row.ns);
+      alsPlainAfter = got.plainAfter;
       rmSync(file, { force: true });
     } else {
       console.log(`  (the als run failed with exit code ${String(r.status)})`);
@@ -582,6 +593,12 @@ async function main(): Promise<void> {
       `Cost to plain code (backend ${backend}): a bare async fn + Promise.all went from ${fmt(before.ns)} to ` +
         `${fmt(after.ns)} ns/task (${(after.ns / before.ns).toFixed(2)}×) once goroutines had run in the process.`,
     );
+    if (alsPlainAfter !== undefined) {
+      console.log(
+        `With the als backend (child process): ${fmt(before.ns)} → ${fmt(alsPlainAfter)} ns/task ` +
+          `(${(alsPlainAfter / before.ns).toFixed(2)}×): Node 20's promise hooks tax every promise in the process.`,
+      );
+    }
   }
   console.log("");
   console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -605,7 +622,10 @@ async function main(): Promise<void> {
       })),
       peers: selected.flatMap((w) => [...peerNs.get(w)!].map(([name, m]) => ({ workload: w.id, name, ns: m.ns }))),
       backend,
-      plainCodeCost: before !== undefined && after !== undefined ? { before: before.ns, after: after.ns } : undefined,
+      plainCodeCost:
+        before !== undefined && after !== undefined
+          ? { before: before.ns, after: after.ns, afterWithAls: alsPlainAfter }
+          : undefined,
     };
     writeFileSync(JSON_OUT, JSON.stringify(json, null, 2) + "\n");
     console.log(`wrote ${JSON_OUT}`);
