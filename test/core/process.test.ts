@@ -17,11 +17,16 @@ interface Run {
   stderr: string;
 }
 
+/** Runs a fixture; a child still running after `killAfter` ms is killed (its `code` is then null). */
 function run(fixture: string, ...args: string[]): Promise<Run> {
+  return runWithin(5000, fixture, ...args);
+}
+
+function runWithin(killAfter: number, fixture: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env["GOROUTINE_STACKS"];
-    const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env });
+    const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env, timeout: killAfter });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -152,6 +157,18 @@ describe("pending timers", () => {
     assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
     assert.match(r.stderr, /goroutine 2 \[chan receive, [^\]]+\]:\nblockedOnTimer/);
   });
+});
+
+describe("abandoned timeouts", () => {
+  test(
+    "a losing time.after case does not keep the process alive until it fires",
+    { todo: "bug: core-bugs.md #6" },
+    async () => {
+      const r = await runWithin(2000, "abandoned-timeout.js");
+      assert.equal(r.stdout, "result\n");
+      assert.equal(r.code, 0, "exited by itself (null = killed after 2 s)");
+    },
+  );
 });
 
 describe("goroutine identity backends", () => {
