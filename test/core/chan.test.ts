@@ -491,3 +491,51 @@ describe("for await (range)", () => {
     for (const s of seen) assert.deepEqual(s, [...s].sort((a, b) => a - b), "each consumer sees increasing values");
   });
 });
+
+describe("many goroutines", () => {
+  test("2000 senders and 3 receivers on one unbuffered channel: every value once, per-sender order kept", async () => {
+    const ch = new Chan<[number, number]>();
+    const got: [number, number][][] = [[], [], []];
+    const done = new Chan<void>(3);
+    for (const k of [0, 1, 2]) {
+      go(async () => {
+        for await (const v of ch) got[k].push(v);
+        await done.send();
+      });
+    }
+    const senders = new Chan<void>(2000);
+    for (let s = 0; s < 2000; s++) {
+      go(async () => {
+        for (let i = 0; i < 5; i++) await ch.send([s, i]);
+        await senders.send();
+      });
+    }
+    for (let s = 0; s < 2000; s++) await senders.recv();
+    ch.close();
+    for (let k = 0; k < 3; k++) await done.recv();
+    const all = got.flat();
+    assert.equal(all.length, 10_000);
+    assert.equal(new Set(all.map(([s, i]) => s * 10 + i)).size, 10_000);
+    for (const list of got) {
+      const last = new Map<number, number>();
+      for (const [s, i] of list) {
+        assert.ok((last.get(s) ?? -1) < i, `sender ${s} out of order`);
+        last.set(s, i);
+      }
+    }
+  });
+
+  test("close wakes 5000 parked receivers", async () => {
+    const ch = new Chan<number>();
+    const woke = new Chan<boolean>(5000);
+    for (let i = 0; i < 5000; i++) {
+      go(async () => {
+        const [, ok] = await ch.recvOk();
+        await woke.send(ok);
+      });
+    }
+    await turns();
+    ch.close();
+    for (let i = 0; i < 5000; i++) assert.equal(await woke.recv(), false);
+  });
+});

@@ -277,6 +277,22 @@ describe("select: closed channels", () => {
     await assert.rejects(p!, closedErr);
   });
 
+  test("a send case on a closed channel is one of the ready cases: chosen (and throwing) about half the time", () => {
+    const closed = new Chan<number>(1);
+    closed.close();
+    let threw = 0;
+    const RUNS = 2000;
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        assert.equal(select([send(closed, 1, () => "sent"), recv(holding(1), () => "recv")], () => "d"), "recv");
+      } catch (e) {
+        closedErr(e);
+        threw++;
+      }
+    }
+    assert.ok(threw > RUNS * 0.35 && threw < RUNS * 0.65, `threw ${threw} of ${RUNS}`);
+  });
+
   test("a blocked select's send case rejects when its channel is closed", async () => {
     const ch = new Chan<number>();
     const other = new Chan<number>();
