@@ -8,7 +8,7 @@ import { Chan } from "../../src/internal/chan.js";
 import { go, type Goroutine } from "../../src/go.js";
 import { recv, select, send } from "../../src/select.js";
 import * as runtime from "../../src/runtime/index.js";
-import { currentG } from "../../src/internal/scheduler.js";
+import { G, WAITING, currentG, describe as describeG, mainG } from "../../src/internal/scheduler.js";
 import { deferred, leak, turns, until } from "./helpers.js";
 
 describe("go()", () => {
@@ -328,6 +328,37 @@ describe("runtime.dump", () => {
     } finally {
       assert.equal(runtime.setCreationStacks(prev), false);
     }
+  });
+
+  const waited: [number, string][] = [
+    [0, "0ms"],
+    [12.4, "12ms"],
+    [850, "850ms"],
+    [1000, "1.0s"],
+    [3240, "3.2s"],
+    [59_999, "60.0s"],
+    [60_000, "1 minutes"], // Go's wording
+    [5 * 60_000 + 10, "5 minutes"],
+  ];
+  for (const [ms, text] of waited) {
+    test(`a goroutine that has waited ${ms} ms shows ", ${text}]"`, () => {
+      const g = new G(9999, function worker() {}, 1, undefined, undefined);
+      g.state = WAITING;
+      g.waitReason = "chan receive";
+      g.waitSince = 1000;
+      assert.match(describeG(g, 1000 + ms, mainG), new RegExp(`^goroutine 9999 \\[chan receive, ${text}\\]:\\nworker\\(`));
+    });
+  }
+
+  test("the time shown grows while a goroutine waits (real time, lower bound only)", async () => {
+    const g = go(() => new Chan<number>().recv());
+    leak(g.id);
+    await turns();
+    await new Promise((r) => setTimeout(r, 40));
+    const m = new RegExp(`goroutine ${g.id} \\[chan receive, ([\\d.]+)(ms|s)\\]`).exec(runtime.dump());
+    assert.ok(m !== null, runtime.dump());
+    const shown = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+    assert.ok(shown >= 30, `waited ${m[1]}${m[2]}`);
   });
 
   test("stack() is the same dump", () => {
