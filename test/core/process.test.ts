@@ -23,9 +23,14 @@ function run(fixture: string, ...args: string[]): Promise<Run> {
 }
 
 function runWithin(killAfter: number, fixture: string, ...args: string[]): Promise<Run> {
+  return runEnv({}, killAfter, fixture, ...args);
+}
+
+function runEnv(extra: Record<string, string>, killAfter: number, fixture: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env["GOROUTINE_STACKS"];
+    Object.assign(env, extra);
     const child = spawn(process.execPath, [join(fixtures, fixture), ...args], { env, timeout: killAfter });
     let stdout = "";
     let stderr = "";
@@ -63,6 +68,13 @@ describe("deadlock", () => {
       assert.match(selector, /^goroutine 3 \[select, [^\]]+\]:\nselector\(\.\.\.\)\ncreated by \S+ in goroutine 1\n\t.*deadlock\.js:\d+/);
     });
   }
+
+  test("with GOROUTINE_STACKS=0 the report says only which goroutine created each one", async () => {
+    const r = await runEnv({ GOROUTINE_STACKS: "0" }, 5000, "deadlock.js", "recv");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(block(r.stderr, 2), /^goroutine 2 \[chan send, [^\]]+\]:\nsender\(\.\.\.\)\ncreated in goroutine 1\n*$/);
+    assert.doesNotMatch(r.stderr, /deadlock\.js:\d+/);
+  });
 
   test("main's code ended but goroutines are blocked forever -> deadlock report, exit 2", async () => {
     const r = await run("deadlock.js", "main-returns");
