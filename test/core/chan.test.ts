@@ -46,6 +46,10 @@ describe("new Chan(capacity)", () => {
     });
   }
 
+  test("capacity -0 is 0 (not -0)", { todo: "bug: core-bugs.md #7" }, () => {
+    assert.ok(Object.is(new Chan<number>(-0).cap, 0));
+  });
+
   const bad: [string, unknown, ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor][] = [
     ["-1", -1, RangeError],
     ["1.5", 1.5, RangeError],
