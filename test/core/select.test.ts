@@ -442,6 +442,16 @@ describe("select: handlers", () => {
       void notOnlyNumber;
     };
     void typesOnly;
+
+    // API.md's explicit forms: select<R>(cases) and select<R, D>(cases, otherwise).
+    const explicit = async () => {
+      const e: number = await select<number>([recv(n, () => 1), send(n, 2, () => 2)]);
+      const f: number | string = select<number, string>([recv(n, () => 1)], () => "d");
+      void [e, f];
+      // @ts-expect-error a handler returning a string is not a SelectCase<number>
+      await select<number>([recv(n, () => "x")]);
+    };
+    void explicit;
   });
 
   test("argument checks", () => {
