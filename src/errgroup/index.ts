@@ -84,6 +84,9 @@ export class Group {
    * running, otherwise it is queued (FIFO). The returned promise resolves when `fn` has started: await it
    * for Go's behaviour, where `Go` blocks the caller until a slot is free (back-pressure). It never
    * rejects.
+   *
+   * **Cancellation**: a queued function cannot be withdrawn; it starts when a slot frees up. To skip the
+   * work after a failure, check the group's context at the top of `fn` (`if (ctx.err()) return;`).
    */
   go(fn: () => unknown): Promise<void> {
     if (typeof fn !== "function") throw new TypeError(`errgroup: go expects a function, got ${typeof fn}`);

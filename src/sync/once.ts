@@ -52,6 +52,9 @@ export class Once {
   /**
    * do calls `f` if and only if this is the first call of `do` on this Once, and resolves once `f` has
    * completed. Rejects only for the caller that ran `f`, with `f`'s error.
+   *
+   * **Cancellation**: not cancellable; a caller that arrives while an async `f` runs is parked
+   * ("sync.Once.Do") until `f` settles.
    */
   do(f: () => unknown): Promise<void> {
     if (this.state === DONE) return done();

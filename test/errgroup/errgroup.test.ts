@@ -165,3 +165,20 @@ describe("errgroup", () => {
     assert.equal(n, 2);
   });
 });
+
+describe("errgroup: blocking", () => {
+  test("a go call waiting for a slot is parked like Go's channel send", async () => {
+    const { go } = await import("../../src/index.js");
+    const { waitState } = await import("../sync/helpers.js");
+    const g = new errgroup.Group();
+    g.setLimit(1);
+    const gate = new Chan<void>();
+    void g.go(() => gate.recv());
+    const caller = go(() => g.go(() => {}));
+    await settle();
+    assert.deepEqual(waitState(caller.id), { reason: "chan send", durable: false });
+    gate.close();
+    await g.wait();
+    assert.equal(waitState(caller.id).reason, "");
+  });
+});

@@ -58,6 +58,11 @@ describe("semaphore.Weighted", () => {
     }
   });
 
+  test("acquire without a context is a TypeError", () => {
+    const s = new Weighted(1);
+    assert.throws(() => void s.acquire(undefined as unknown as context.Context), TypeError);
+  });
+
   test("a context that is done on entry fails even when the weight is free (Go)", async () => {
     const s = new Weighted(1);
     const [ctx, cancel] = context.withCancel(bg);
@@ -89,14 +94,10 @@ describe("semaphore.Weighted", () => {
     assert.equal(s.tryAcquire(2), true);
   });
 
-  test("a deadline rejects with DeadlineExceeded", async () => {
-    const s = new Weighted(1);
-    await s.acquire(bg);
-    const [ctx, cancel] = context.withTimeout(bg, 2);
-    await assert.rejects(s.acquire(ctx), (e) => e === context.DeadlineExceeded);
-    cancel();
-    assert.equal(s.held, 1);
-  });
+  // Deadlines: see test/sync/synctest.test.ts ("semaphore.acquire gives up at a virtual deadline").
+  // A real-clock deadline cannot be awaited alone under node:test: context deadlines are weak timers
+  // (they keep the loop alive only through the runtime's beforeExit check, which runs after the test
+  // runner's own), so the runner cancels the test first.
 
   test("FIFO: a large waiter at the head is not starved by smaller ones behind it", async () => {
     const s = new Weighted(4);

@@ -119,3 +119,20 @@ describe("onceFunc / onceValue / onceValues", () => {
     assert.equal(calls, 1);
   });
 });
+
+describe("Once: parking", () => {
+  test("a caller arriving while an async f runs is parked as sync.Once.Do until f settles", async () => {
+    const { go } = await import("../../src/index.js");
+    const { settle, waitState } = await import("./helpers.js");
+    const once = new Once();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    void once.do(() => gate);
+    const g = go(() => once.do(() => {}));
+    await settle();
+    assert.deepEqual(waitState(g.id), { reason: "sync.Once.Do", durable: false });
+    release();
+    await settle();
+    assert.equal(waitState(g.id).reason, "");
+  });
+});
