@@ -176,11 +176,25 @@ describe("abandoned timeouts", () => {
     "a losing time.after case does not keep the process alive until it fires",
     { todo: "bug: core-bugs.md #6" },
     async () => {
-      const r = await runWithin(2000, "abandoned-timeout.js");
+      const r = await runWithin(2000, "abandoned-timeout.js", "abandoned");
       assert.equal(r.stdout, "result\n");
       assert.equal(r.code, 0, "exited by itself (null = killed after 2 s)");
     },
   );
+
+  // The other side of that fix: a timer somebody waits on must keep the process alive.
+  const waited: [string, string][] = [
+    ["only-timer", "timeout\n"],
+    ["goroutine-timer", "fired\n"],
+  ];
+  for (const [mode, out] of waited) {
+    test(`a time.after that is waited on keeps the process alive until it fires (${mode})`, async () => {
+      const r = await run("abandoned-timeout.js", mode);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, out);
+      assert.equal(r.stderr, "");
+    });
+  }
 });
 
 describe("goroutine identity backends", () => {
