@@ -11,8 +11,9 @@
  *   process.hrtime.bigint() after a full GC; the median ns/op is reported.
  * - "Contended, N tasks": N async tasks share the batch; each iteration locks, awaits once inside the
  *   critical section (`await Promise.resolve()`), and unlocks. One op = one lock/unlock pair.
- * - ORDER MATTERS: goroutine enables Node's promise hooks (AsyncLocalStorage) the first time a goroutine
- *   starts, and from then on every promise in the process pays for them. So every peer is measured first,
+ * - ORDER MATTERS: with the AsyncLocalStorage backend (no native addon, or GOROUTINE_CONTEXT=als),
+ *   goroutine enables Node's promise hooks the first time a goroutine starts, and from then on every
+ *   promise in the process pays for them. So every peer is measured first,
  *   then ours with plain async tasks (no goroutine started yet), and last the rows marked "(goroutines)",
  *   which start goroutines and so run with the hooks on. Our modules are imported only after the peers.
  * - Ratios are peer ns/op ÷ ours ns/op: above 1 means ours is faster. Ours is the first "goroutine" row
@@ -250,6 +251,7 @@ const errgroup = await import("../src/errgroup/index.js");
 const { Group: SFGroup } = await import("../src/singleflight/index.js");
 const context = await import("../src/context/index.js");
 const { go } = await import("../src/go.js");
+const { mode: glsMode } = await import("../src/internal/gls.js");
 const bg = context.background();
 
 async function oursPhase(label: string, N_TASKS: number[]): Promise<void> {
@@ -417,8 +419,10 @@ const lines: string[] = [];
 lines.push("");
 lines.push("goroutine sync benchmark — ns/op (median), ratio = peer ns ÷ ours ns (>1: ours faster)");
 lines.push(`node ${process.version}, ${SAMPLES} samples of ~${SAMPLE_MS} ms per row`);
-lines.push("order: peers first, then ours with plain async tasks (hooks off), then rows marked");
-lines.push("'(goroutines)'/'(hooks on)' after goroutines started (AsyncLocalStorage promise hooks on).");
+lines.push(`goroutine identity backend: ${glsMode} (GOROUTINE_CONTEXT=als forces AsyncLocalStorage)`);
+lines.push("order: peers first, then ours with plain async tasks (no goroutine yet), then the rows marked");
+lines.push("'(goroutines)'/'(hooks on)', after goroutines started: with the als backend Node's promise hooks are");
+lines.push("on from then on and slow every promise in the process, peers included; with native they are never on.");
 lines.push("");
 lines.push(`${"workload".padEnd(30)} ${"contender".padEnd(40)} ${"ns/op".padStart(10)}  vs ours`);
 for (const id of ids) {
