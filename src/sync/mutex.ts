@@ -267,7 +267,8 @@ export class Mutex implements OwnedLocker {
     this.woken = false;
     if (this.owner === null) {
       this.owner = w.owner;
-      w.grant();
+      if (mustYield) defer(() => w.grant());
+      else w.grant();
       return;
     }
     // A barging goroutine got it first.
