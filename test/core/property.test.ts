@@ -205,6 +205,20 @@ function checkQueues(chans: Chan<number>[]): void {
   });
 }
 
+/** A try-operation or a select default said "would block": check that a send really could not proceed. */
+function assertCannotSend(c: Chan<number>, i: number): void {
+  assert.ok(!c.closed, `channel ${i}: a send on it was refused although it is closed (it must throw)`);
+  assert.equal(c.len, c.cap, `channel ${i}: a send was refused although the buffer has room`);
+  assert.equal(c.recvq.size, 0, `channel ${i}: a send was refused although a receiver is waiting`);
+}
+
+/** The same for a receive. */
+function assertCannotRecv(c: Chan<number>, i: number): void {
+  assert.ok(!c.closed, `channel ${i}: a receive was refused although it is closed`);
+  assert.equal(c.len, 0, `channel ${i}: a receive was refused although values are buffered`);
+  assert.equal(c.sendq.size, 0, `channel ${i}: a receive was refused although a sender is waiting`);
+}
+
 /** Completes operations until the scheduler defers wakes to the next macrotask (see preempt.test.ts). */
 function forcePreemption(): void {
   const big = new Chan<number>(1 << 20);
@@ -323,7 +337,13 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
       );
       let chosen: number;
       try {
-        chosen = op.dflt ? select(built, () => -1) : await select(built);
+        chosen = op.dflt
+          ? select(built, () => {
+              // Nothing else runs between the poll and this: every case must really be unready.
+              cases.forEach((c) => (c.dir === "send" ? assertCannotSend : assertCannotRecv)(chans[c.ch], c.ch));
+              return -1;
+            })
+          : await select(built);
       } catch (e) {
         // A chosen send case on a closed channel.
         const closedSend = cases.find((c) => c.dir === "send" && chans[c.ch].closed);
@@ -351,6 +371,7 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
         const v = offer(gi, ch);
         try {
           if (c.trySend(v)) completed.add(v);
+          else assertCannotSend(c, ch);
         } catch (e) {
           errorIsAllowed(e, ch, "trySend");
         }
@@ -379,6 +400,7 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
       case "tryRecv": {
         const r = c.tryRecv();
         if (r !== undefined) received(st, ch, r[0], r[1]);
+        else assertCannotRecv(c, ch);
         return;
       }
       case "close": {
