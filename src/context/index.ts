@@ -234,7 +234,7 @@ export function withDeadlineCause(parent: Context, at: Date, cause: Error): [Con
 /**
  * withTimeout is `withDeadline(parent, now + d)`: the child is cancelled with {@link DeadlineExceeded}
  * after `d` milliseconds (negative or NaN: at once). Call the cancel function as soon as the work is done
- * to release the timer.
+ * to release the timer: until it fires or is released, it keeps the process alive, like a setTimeout.
  *
  * @throws TypeError for a nil or non-Context parent, or if `d` is not a number.
  *

@@ -95,11 +95,13 @@ function checkSignal(s: unknown): NodeJS.Signals {
  *
  * @example
  * ```ts
+ * import { select, recv } from "goroutine";
  * import * as context from "goroutine/context";
  * import * as signal from "goroutine/signal";
+ * import * as time from "goroutine/time";
  * const [ctx, stop] = signal.notifyContext(context.background(), "SIGTERM");
- * process.kill(process.pid, "SIGTERM");
- * await ctx.done().recv();
+ * process.kill(process.pid, "SIGTERM"); // as `kill -TERM <pid>` would
+ * await select([recv(ctx.done()), recv(time.after(5 * time.Second))]);
  * console.log(context.cause(ctx)?.message); // "signal: received SIGTERM"
  * stop();
  * ```

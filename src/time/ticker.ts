@@ -9,11 +9,13 @@
  * - The channel holds at most one undelivered tick (see timerchan.ts). A tick that finds the slot taken
  *   is dropped: a slow receiver gets one stale tick, then the ticks as they come, never a backlog.
  * - stop and reset drain the slot before returning (Go 1.23: no stale tick after either).
+ * - Its real-clock timer keeps the process alive only while a receiver is parked on `c` (weak.ts).
  */
 import type { Chan } from "../internal/chan.js";
 import { Chan as ChanClass } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { TimerChan } from "./timerchan.js";
+import { refTimer } from "./weak.js";
 
 function checkPeriod(d: number, what: string): number {
   if (typeof d !== "number") {
@@ -29,8 +31,8 @@ function checkPeriod(d: number, what: string): number {
  * the channel, and the schedule stays on its grid.
  *
  * Go 1.23 semantics: `c` behaves as unbuffered (`len`, `cap` 0) and after {@link Ticker.stop} or
- * {@link Ticker.reset} no stale tick is received. Call `stop` when done: a running ticker keeps its timer
- * (and, on the real clock, the process) alive. Inside a synctest bubble it runs on the fake clock.
+ * {@link Ticker.reset} no stale tick is received. Call `stop` when done. A running ticker keeps the process
+ * alive only while a goroutine waits on `c`, so a forgotten ticker does not hold up exit. Inside a synctest bubble it runs on the fake clock.
  *
  * @throws RangeError "non-positive interval for NewTicker" if `d` is 0, negative or NaN;
  * TypeError if it is not a number.
@@ -58,14 +60,20 @@ export class Ticker {
   constructor(d: number) {
     this.#period = checkPeriod(d, "NewTicker");
     this.#clock = clockOf();
-    this.c = new TimerChan();
+    this.c = new TimerChan((parked) => refTimer(this.#handle, parked));
     this.#start();
   }
 
   #start(): void {
     const clock = this.#clock;
     this.#next = clock.now() + this.#period;
-    this.#handle = clock.setTimer(this.#next, this.#onTick);
+    this.#arm(this.#next);
+  }
+
+  #arm(at: number): void {
+    const h = this.#clock.setTimer(at, this.#onTick);
+    this.#handle = h;
+    if (!(this.c as TimerChan).parked) refTimer(h, false); // see weak.ts
   }
 
   #tick(): void {
@@ -77,7 +85,7 @@ export class Ticker {
     let next = this.#next + p * (Math.floor((now - this.#next) / p) + 1);
     if (!(next > now)) next = now + p; // rounding, or an infinite period
     this.#next = next;
-    this.#handle = clock.setTimer(next, this.#onTick);
+    this.#arm(next);
   }
 
   /**

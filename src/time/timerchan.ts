@@ -16,12 +16,32 @@
  * must be the time at which the timer fired, so it has to be stored somewhere; hiding the slot keeps the
  * engine in src/internal/chan.ts unchanged.
  *
+ * - The receive queue is a WatchedQ (weak.ts): the owner's real timer is ref'd exactly while a receiver
+ *   is parked, so an abandoned timer does not keep the process alive.
+ *
  * Owner: the Timer or Ticker that made the channel; user code may only receive from it.
  */
 import { Chan } from "../internal/chan.js";
+import type { WaitQ } from "../internal/waitq.js";
+import { WatchedQ } from "./weak.js";
 
 /** The receive-only channel of a Timer or Ticker. */
 export class TimerChan extends Chan<Date> {
+  /**
+   * @param onWaiters told when the first receiver parks and when the last one leaves, so the owner can
+   * keep its real timer ref'd exactly while someone waits (see weak.ts).
+   */
+  constructor(onWaiters: (parked: boolean) => void) {
+    super(0);
+    // The queue is empty here, so swapping it for a watched one is invisible to the engine.
+    (this as { recvq: WaitQ }).recvq = new WatchedQ(onWaiters);
+  }
+
+  /** @internal Whether a receiver is parked on the channel now. */
+  get parked(): boolean {
+    return this.recvq.size > 0;
+  }
+
   /** Always 0: a timer channel behaves as unbuffered (Go 1.23). */
   override get len(): number {
     return 0;

@@ -11,7 +11,11 @@ import { go, Chan } from "../../src/index.js";
 import * as context from "../../src/context/index.js";
 import * as signal from "../../src/signal/index.js";
 
-const mode = process.argv[2] ?? "wait";
+const mode = process.argv[2];
+if (mode === undefined) {
+  // Run without a mode (e.g. picked up by `node --test dist/test/`): do nothing rather than wait for a signal.
+  process.exit(0);
+}
 
 if (mode === "stopped") {
   const [ctx, stop] = signal.notifyContext(context.background(), "SIGTERM");
