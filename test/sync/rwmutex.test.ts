@@ -137,3 +137,130 @@ describe("RWMutex", () => {
     rw.unlock();
   });
 });
+
+describe("RWMutex: property", () => {
+  test("matches a sequential model of writer preference and reader batches", async () => {
+    const fc = (await import("fast-check")).default;
+    type Op = "r" | "w" | "ru" | "wu" | "tr" | "tw";
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Op>("r", "w", "ru", "wu", "tr", "tw"), { maxLength: 40 }),
+        fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+        async (ops, picks) => {
+          const rw = new RWMutex();
+          interface Req {
+            kind: "r" | "w";
+            model: "pending" | "held" | "released";
+            seen: { done: boolean; guard?: Disposable };
+          }
+          const reqs: Req[] = [];
+          let readers = 0;
+          let writer: Req | undefined;
+          const wq: Req[] = [];
+          const rq: Req[] = [];
+          const grantWriter = (): void => {
+            const w = wq.shift()!;
+            writer = w;
+            w.model = "held";
+          };
+          let tryReads = 0;
+          let tryWrite = false;
+          for (let i = 0; i < ops.length; i++) {
+            const op = ops[i];
+            const pick = picks[i];
+            if (op === "r" || op === "w") {
+              const seen: Req["seen"] = { done: false };
+              const r: Req = { kind: op, model: "pending", seen };
+              reqs.push(r);
+              void (op === "r" ? rw.rLock() : rw.lock()).then((g) => {
+                seen.done = true;
+                seen.guard = g;
+              });
+              if (op === "r") {
+                if (writer === undefined && !tryWrite && wq.length === 0) {
+                  readers++;
+                  r.model = "held";
+                } else rq.push(r);
+              } else if (writer === undefined && !tryWrite && readers + tryReads === 0) {
+                writer = r;
+                r.model = "held";
+              } else wq.push(r);
+            } else if (op === "tr") {
+              const ok: boolean = writer === undefined && !tryWrite && wq.length === 0;
+              assert.equal(rw.tryRLock(), ok);
+              if (ok) tryReads++;
+            } else if (op === "tw") {
+              const ok: boolean = writer === undefined && !tryWrite && readers + tryReads === 0;
+              assert.equal(rw.tryLock(), ok);
+              if (ok) tryWrite = true;
+            } else if (op === "ru") {
+              const held = reqs.filter((r) => r.kind === "r" && r.model === "held");
+              if (held.length === 0 && tryReads === 0) {
+                assert.throws(() => rw.rUnlock(), { message: "sync: RUnlock of unlocked RWMutex" });
+                continue;
+              }
+              if (tryReads > 0 && (held.length === 0 || pick % 2 === 0)) {
+                tryReads--;
+                rw.rUnlock();
+              } else {
+                const r = held[pick % held.length];
+                r.model = "released";
+                readers--;
+                r.seen.guard![Symbol.dispose]();
+              }
+              if (readers + tryReads === 0 && wq.length > 0) grantWriter();
+            } else {
+              if (writer === undefined && !tryWrite) {
+                assert.throws(() => rw.unlock(), { message: "sync: Unlock of unlocked RWMutex" });
+                continue;
+              }
+              if (tryWrite) {
+                tryWrite = false;
+                rw.unlock();
+              } else {
+                writer!.model = "released";
+                writer!.seen.guard![Symbol.dispose]();
+                writer = undefined;
+              }
+              if (rq.length > 0) {
+                for (const r of rq) r.model = "held";
+                readers += rq.length;
+                rq.length = 0;
+              } else if (wq.length > 0) grantWriter();
+            }
+            await settle();
+            for (const r of reqs) assert.equal(r.seen.done, r.model !== "pending");
+          }
+          // Drain: release everything so nothing stays parked.
+          for (let guard = 0; guard < 200; guard++) {
+            await settle();
+            const held = reqs.find((r) => r.model === "held" && r.seen.done);
+            if (held !== undefined) {
+              held.model = "released";
+              held.seen.guard![Symbol.dispose]();
+              continue;
+            }
+            if (tryWrite) {
+              tryWrite = false;
+              rw.unlock();
+              continue;
+            }
+            if (tryReads > 0) {
+              tryReads--;
+              rw.rUnlock();
+              continue;
+            }
+            const pendingLeft = reqs.some((r) => r.model === "pending" || (r.model === "held" && !r.seen.done));
+            if (!pendingLeft) break;
+            // Pending requests get admitted by the releases above; mark what the lock admitted.
+            for (const r of reqs) if (r.model === "pending" && r.seen.done) r.model = "held";
+          }
+          assert.ok(reqs.every((r) => r.model === "released"), "every request was granted and released");
+          assert.equal(rw.tryLock(), true);
+          rw.unlock();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
