@@ -34,6 +34,9 @@ import { Chan } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
 import { durationString } from "../time/duration.js";
+import { Canceled } from "./errors.js";
+import { contextName, formatTime, stringify } from "./format.js";
+import { watchSignal } from "./watch.js";
 
 /**
  * Context is the interface every context implements: Go's `context.Context` plus an AbortSignal. Its
@@ -76,87 +79,6 @@ export type CancelFunc = () => void;
  * first do nothing. Never blocks, never throws.
  */
 export type CancelCauseFunc = (cause?: Error) => void;
-
-// ---- errors --------------------------------------------------------------------------------------------
-
-/**
- * The class of {@link Canceled}, for `instanceof` guards (compare the value itself with `===`).
- *
- * @example
- * ```ts
- * import * as context from "goroutine/context";
- * console.log(context.Canceled instanceof context.CanceledError); // true
- * ```
- */
-export class CanceledError extends Error {
-  override readonly name = "CanceledError";
-}
-
-/**
- * The class of {@link DeadlineExceeded}; `timeout()` is true, as Go's error reports.
- *
- * @example
- * ```ts
- * import * as context from "goroutine/context";
- * const e: unknown = context.DeadlineExceeded;
- * console.log(e instanceof context.DeadlineExceededError && e.timeout()); // true
- * ```
- */
-export class DeadlineExceededError extends Error {
-  override readonly name = "DeadlineExceededError";
-  /** Always true: this error is a timeout (Go's `net.Error`-style method). */
-  timeout(): boolean {
-    return true;
-  }
-  /** Always true (Go's DeadlineExceeded reports Temporary() true). */
-  temporary(): boolean {
-    return true;
-  }
-}
-
-/**
- * Makes a sentinel error without a stack: it is created at module load, so frames would point there
- * and mislead whoever sees it thrown (fetch rejects with a signal's reason, for instance).
- */
-function sentinel<E extends Error>(make: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-/**
- * Canceled is the error {@link Context.err} returns when the context was cancelled by its cancel
- * function (or its parent was). A sentinel: compare with `===`.
- *
- * @example
- * ```ts
- * import * as context from "goroutine/context";
- * const [ctx, cancel] = context.withCancel(context.background());
- * cancel();
- * console.log(ctx.err() === context.Canceled, ctx.err()?.message); // true "context canceled"
- * ```
- */
-export const Canceled: Error = sentinel(() => new CanceledError("context canceled"));
-/**
- * DeadlineExceeded is the error {@link Context.err} returns when the context's deadline passed.
- * A sentinel: compare with `===`; its `timeout()` is true.
- *
- * @example
- * ```ts
- * import * as context from "goroutine/context";
- * const [ctx, cancel] = context.withTimeout(context.background(), 0);
- * const err = ctx.err();
- * console.log(err === context.DeadlineExceeded, context.DeadlineExceeded.timeout()); // true true
- * cancel();
- * ```
- */
-export const DeadlineExceeded: DeadlineExceededError = sentinel(
-  () => new DeadlineExceededError("context deadline exceeded"),
-);
 
 // ---- shared pieces -------------------------------------------------------------------------------------
 
@@ -535,40 +457,6 @@ export function propagate(child: Node, parent: Context): void {
   });
 }
 
-/** The callbacks waiting for one watched AbortSignal, behind its single listener. */
-class Watch {
-  readonly fns = new Set<() => void>();
-  constructor(readonly sig: AbortSignal) {}
-  readonly onAbort = (): void => {
-    watches.delete(this.sig);
-    // A callback may unregister others (Set iteration skips deleted entries).
-    for (const f of this.fns) f();
-    this.fns.clear();
-  };
-}
-const watches = new WeakMap<AbortSignal, Watch>();
-
-/**
- * Calls `fn` once when `sig` aborts; returns the function that unregisters it. However many contexts
- * watch one signal, it carries one listener (so no MaxListeners warning, and O(1) unregistering), and
- * none once every watcher has gone.
- */
-export function watchSignal(sig: AbortSignal, fn: () => void): () => void {
-  let w = watches.get(sig);
-  if (w === undefined) {
-    w = new Watch(sig);
-    watches.set(sig, w);
-    sig.addEventListener("abort", w.onAbort, { once: true });
-  }
-  const watch = w;
-  watch.fns.add(fn);
-  return () => {
-    if (!watch.fns.delete(fn) || watch.fns.size > 0) return;
-    if (watches.get(sig) === watch) watches.delete(sig);
-    sig.removeEventListener("abort", watch.onAbort);
-  };
-}
-
 /** Go's Context.Value walk, iterative over this module's contexts. */
 function lookup(c: Context, key: unknown): unknown {
   for (;;) {
@@ -603,53 +491,6 @@ export function childCount(c: Context): number {
   let p = c;
   while (p instanceof ValueCtx) p = p.parent;
   return p instanceof CancelCtx ? p.nchildren : 0;
-}
-
-// ---- printing ------------------------------------------------------------------------------------------
-
-function contextName(c: Context): string {
-  if (c instanceof BaseCtx) return c.toString();
-  const own = (c as { toString?: unknown }).toString;
-  if (typeof own === "function" && own !== Object.prototype.toString) return (c as { toString(): string }).toString();
-  const name = (c as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === "string" && name !== "" ? name : "Context";
-}
-
-/** Go's stringify for WithValue's key and value: strings as is, nil as <nil>, else a readable form. */
-function stringify(v: unknown): string {
-  switch (typeof v) {
-    case "string":
-      return v;
-    case "undefined":
-      return "<nil>";
-    case "symbol":
-      return v.toString();
-    case "function":
-      return v.name !== "" ? `func ${v.name}` : "func";
-    case "object": {
-      if (v === null) return "<nil>";
-      const ts = (v as { toString?: unknown }).toString;
-      if (typeof ts === "function" && ts !== Object.prototype.toString) return (v as { toString(): string }).toString();
-      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
-      return typeof name === "string" && name !== "" ? name : "Object";
-    }
-    default:
-      return String(v);
-  }
-}
-
-const pad = (n: number, w = 2): string => String(n).padStart(w, "0");
-
-/** Go's Time.String in UTC: "2000-01-01 00:00:03.5 +0000 UTC" (fraction only if non-zero). */
-export function formatTime(ms: number): string {
-  const d = new Date(Math.floor(ms));
-  let frac = "";
-  const us = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000); // microseconds within the second
-  if (us !== 0 && us < 1_000_000) frac = ("." + String(us).padStart(6, "0")).replace(/0+$/, "");
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac} +0000 UTC`
-  );
 }
 
 /** The clock of the calling goroutine (re-exported for the facade). */

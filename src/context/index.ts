@@ -14,9 +14,7 @@ import {
   type CancelCauseFunc,
   type CancelFunc,
   CancelCtx,
-  Canceled,
   type Context,
-  DeadlineExceeded,
   SignalCtx,
   TODO,
   TimerCtx,
@@ -28,11 +26,12 @@ import {
   isContext,
   propagate,
   setAfterFuncSkip,
-  watchSignal,
 } from "./ctx.js";
+import { Canceled, DeadlineExceeded } from "./errors.js";
+import { watchSignal } from "./watch.js";
 
 export type { CancelCauseFunc, CancelFunc, Context } from "./ctx.js";
-export { Canceled, CanceledError, DeadlineExceeded, DeadlineExceededError } from "./ctx.js";
+export { Canceled, CanceledError, DeadlineExceeded, DeadlineExceededError } from "./errors.js";
 
 /**
  * background returns the empty root context: never cancelled, no values, no deadline; its `done()` is a
