@@ -172,9 +172,9 @@ describe("pending timers", () => {
 });
 
 describe("abandoned timeouts", () => {
+  // Regression: core-bugs #6.
   test(
     "a losing time.after case does not keep the process alive until it fires",
-    { todo: "bug: core-bugs.md #6" },
     async () => {
       const r = await runWithin(2000, "abandoned-timeout.js", "abandoned");
       assert.equal(r.stdout, "result\n");
