@@ -45,7 +45,9 @@ let nextFn: (() => unknown) | undefined;
  * no need to drain the channel before a reset.
  *
  * A negative or NaN duration fires at once (on the next timer turn). Inside a synctest bubble the timer
- * runs on the bubble's fake clock and a goroutine waiting on `c` is durably blocked.
+ * runs on the bubble's fake clock and a goroutine waiting on `c` is durably blocked. On the real clock a
+ * channel timer keeps the process alive only while a goroutine waits on `c`: an abandoned timer does not
+ * delay exit (Go exits when main returns). An afterFunc timer keeps it alive until it runs or is stopped.
  *
  * @throws TypeError if `d` is not a number.
  *
@@ -169,7 +171,8 @@ export class Timer {
  * `time.After(d)`, the same as `new Timer(d).c`. Use it as a timeout case in `select`. Never blocks.
  *
  * The timer cannot be stopped; in a loop that runs often and usually finishes first, prefer one
- * {@link Timer} reset each time, so abandoned timers do not pile up until they fire.
+ * {@link Timer} reset each time, so abandoned timers do not pile up until they fire. An abandoned timer
+ * does not keep the process alive.
  *
  * @throws TypeError if `d` is not a number.
  *

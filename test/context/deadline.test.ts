@@ -163,6 +163,21 @@ describe("withTimeout / withDeadline (virtual time)", () => {
   });
 });
 
+describe("across the bubble boundary", () => {
+  test("a context made in a bubble can be cancelled from outside it (its done channel closes)", async () => {
+    let cancel: context.CancelFunc | undefined;
+    let ctx: context.Context | undefined;
+    await synctest.test(() => {
+      [ctx, cancel] = context.withCancel(bg);
+      const [child] = context.withTimeout(ctx, time.Hour);
+      ctx.done(); // made inside: a bubble channel
+      child.done();
+    });
+    cancel!(); // from outside any bubble
+    assert.equal(ctx!.err(), context.Canceled);
+  });
+});
+
 describe("bad deadline arguments", () => {
   test("invalid Date or non-number timeout is a TypeError; a non-Error cause too", () => {
     assert.throws(() => context.withDeadline(bg, new Date(NaN)), TypeError);
