@@ -303,22 +303,30 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
     assert.ok(chans[ch].closed, `${what} failed (${e.message}) on an open channel`);
   };
 
+  // A check that fails inside a goroutine is recorded and rethrown by the main goroutine, so fast-check
+  // sees it (and shrinks the program) instead of the process crashing with a goroutine panic.
+  const failures: unknown[] = [];
   scripts.forEach((script, gi) => {
     const st = states[gi];
     go(async () => {
-      for (const op of script) {
-        if (stopping) break;
-        st.blockedOn = op;
-        try {
-          await step(gi, st, op);
-        } finally {
-          st.blockedOn = undefined;
-          progress++;
+      try {
+        for (const op of script) {
+          if (stopping) break;
+          st.blockedOn = op;
+          try {
+            await step(gi, st, op);
+          } finally {
+            st.blockedOn = undefined;
+            progress++;
+          }
+          if (!stopping) checkQueues(chans);
         }
-        if (!stopping) checkQueues(chans);
+      } catch (e) {
+        failures.push(e);
+      } finally {
+        st.done = true;
+        progress++;
       }
-      st.done = true;
-      progress++;
     });
   });
 
@@ -429,6 +437,12 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
     if (progress === last) quiet++;
     else quiet = 0;
     last = progress;
+  }
+
+  if (failures.length > 0) {
+    stopping = true;
+    for (const c of chans) if (!c.closed) c.close();
+    throw failures[0];
   }
 
   // -- check the blocked set: nobody waits for something that is available --
