@@ -7,8 +7,9 @@
  *   ones. `wait` resolves only when it is 0, so a fire-and-forget `g.go(fn)` is always waited for.
  * - `active` counts running functions; with a limit (`limit >= 0`) `active <= limit` and `queue` is
  *   non-empty only while `active === limit`. A finishing function starts the oldest queued one (FIFO).
- * - A `go` caller waiting for a slot is parked ("chan send", as Go's blocked `g.sem <- token{}`) and
- *   made ready when its function starts. `wait` is durable in a synctest bubble when every `go` of the
+ * - A `go` caller that awaits a queued start is parked ("chan send", as Go's blocked `g.sem <- token{}`)
+ *   and made ready when the last function it awaits has started; a caller that does not await runs on
+ *   and is never marked blocked (the start promise parks lazily, in `then`). `wait` is durable in a synctest bubble when every `go` of the
  *   current round was called from that bubble (Go: the group's WaitGroup).
  * - `err` is written once, by the first function to fail; the derived context is cancelled with it as
  *   the cause at that moment, and (with no error) when `wait` returns.
@@ -27,6 +28,37 @@ interface Queued {
   fn: () => unknown;
   g: G;
   started: () => void;
+  /** The caller awaited the start promise and is parked on it. */
+  parked: boolean;
+}
+
+/** How many start promises each goroutine is parked on (it is made ready when the last one starts). */
+const parkedOn = new WeakMap<G, number>();
+
+/**
+ * The promise `go` returns while `fn` is queued. A caller that awaits it (or calls `then`) is parked as
+ * blocked in Go's `g.sem <- token{}`; a fire-and-forget caller is not, since it runs on.
+ */
+class StartPromise extends Promise<void> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  /** @internal */
+  entry: Queued | undefined;
+  override then<A = void, B = never>(
+    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    const q = this.entry;
+    if (q !== undefined && !q.parked) {
+      q.parked = true;
+      const n = parkedOn.get(q.g) ?? 0;
+      parkedOn.set(q.g, n + 1);
+      // Park once per goroutine, however many starts it awaits (parks are not counted twice).
+      if (n === 0) park(q.g, "chan send", q.g.bubble !== undefined);
+    }
+    return super.then(onFulfilled, onRejected);
+  }
 }
 
 const UNSET: unique symbol = Symbol("unset");
@@ -97,11 +129,14 @@ export class Group {
       this.start(fn);
       return done();
     }
-    // Go blocks in `g.sem <- token{}`: a channel send, durable in a bubble.
-    return new Promise<void>((started) => {
-      this.queue.push({ fn, g, started });
-      park(g, "chan send", g.bubble !== undefined);
+    // Go blocks in `g.sem <- token{}`: a channel send, durable in a bubble (once awaited).
+    let entry!: Queued;
+    const p = new StartPromise((started) => {
+      entry = { fn, g, started, parked: false };
     });
+    p.entry = entry;
+    this.queue.push(entry);
+    return p;
   }
 
   /**
@@ -194,7 +229,13 @@ export class Group {
     while (this.queue.length > 0 && (this.limit < 0 || this.active < this.limit)) {
       const q = this.queue.shift();
       this.start(q.fn);
-      ready(q.g);
+      if (q.parked) {
+        const n = parkedOn.get(q.g)! - 1;
+        if (n === 0) {
+          parkedOn.delete(q.g);
+          ready(q.g);
+        } else parkedOn.set(q.g, n);
+      }
       wake(q.started);
     }
   }

@@ -181,4 +181,24 @@ describe("errgroup: blocking", () => {
     await g.wait();
     assert.equal(waitState(caller.id).reason, "");
   });
+
+  test("a caller that does not await a queued go is not marked blocked", async () => {
+    const { go } = await import("../../src/index.js");
+    const { waitState } = await import("../sync/helpers.js");
+    const g = new errgroup.Group();
+    g.setLimit(1);
+    const gate = new Chan<void>();
+    void g.go(() => gate.recv());
+    const out = new Chan<string>(1);
+    const caller = go(async () => {
+      void g.go(() => {}); // queued, not awaited
+      out.trySend(waitState(caller.id).reason);
+      await gate.recv(); // parks for real
+    });
+    assert.equal(await out.recv(), "");
+    await settle();
+    assert.equal(waitState(caller.id).reason, "chan receive");
+    gate.close();
+    await g.wait();
+  });
 });

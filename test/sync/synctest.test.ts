@@ -65,6 +65,28 @@ describe("sync primitives in a synctest bubble", () => {
     });
   });
 
+  test("errgroup: fire-and-forget go calls under a limit, then wait", async () => {
+    await synctest.test(async () => {
+      const t0 = time.now();
+      const g = new errgroup.Group();
+      g.setLimit(2);
+      for (let i = 0; i < 6; i++) void g.go(() => time.sleep(time.Second));
+      await g.wait();
+      assert.equal(time.since(t0), 3 * time.Second);
+    });
+  });
+
+  test("errgroup: Promise.all over queued go calls", async () => {
+    await synctest.test(async () => {
+      const t0 = time.now();
+      const g = new errgroup.Group();
+      g.setLimit(1);
+      await Promise.all([0, 1, 2].map(() => g.go(() => time.sleep(time.Second))));
+      assert.equal(time.since(t0), 2 * time.Second, "the last one started after two seconds");
+      await g.wait();
+    });
+  });
+
   test("singleflight joiners wait durably for a flight in the bubble", async () => {
     await synctest.test(async () => {
       const sf = new Group<number>();
