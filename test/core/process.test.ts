@@ -186,6 +186,7 @@ describe("abandoned timeouts", () => {
   const waited: [string, string][] = [
     ["only-timer", "timeout\n"],
     ["goroutine-timer", "fired\n"],
+    ["ticker", "ticks 3\n"],
   ];
   for (const [mode, out] of waited) {
     test(`a time.after that is waited on keeps the process alive until it fires (${mode})`, async () => {
