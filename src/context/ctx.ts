@@ -13,8 +13,10 @@
  *   none to it: a long-lived parent with many short-lived children holds nothing for the dead ones.
  * - Nothing is added to a cancelled CancelCtx's list: a child of a done parent is cancelled at birth with
  *   the parent's err and cause.
- * - Children are cancelled by taking the list's current head until it is empty, so user code that runs
- *   meanwhile (abort listeners) may cancel or detach other children without breaking the walk.
+ * - Cancellation walks the subtree iteratively (an explicit work list, no recursion, so depth is not
+ *   limited by the call stack). A node is unlinked from its parent's list before it is handled, so user
+ *   code that runs meanwhile (abort listeners) may cancel, detach or create nodes without breaking the
+ *   walk; a node already cancelled by such code is skipped.
  * - A node that listens to something outside the tree (a foreign parent's signal, fromSignal's signal)
  *   keeps the matching removal in `unhook`, called when the node is cancelled or stopped. Such signals
  *   carry one listener each however many nodes watch them (`watchSignal`), removed with the last one.
@@ -128,6 +130,15 @@ function unlink(n: Node): void {
   o.nchildren--;
 }
 
+/** Moves every child of `p` out of its list onto `out`. */
+function takeChildren(p: CancelCtx, out: Node[]): void {
+  let n: Node | null;
+  while ((n = p.head) !== null) {
+    unlink(n);
+    out.push(n);
+  }
+}
+
 /** Detaches a node from whatever would cancel it. */
 function detach(n: Node): void {
   unlink(n);
@@ -186,18 +197,21 @@ export class ValueCtx extends BaseCtx {
     readonly val: unknown,
   ) {
     super();
+    this.base = parent instanceof ValueCtx ? parent.base : parent;
   }
+  /** The nearest ancestor that is not a ValueCtx: done, err and signal are its (no walk per call). */
+  readonly base: Context;
   deadline(): Date | undefined {
-    return this.parent.deadline();
+    return deadlineOf(this.base);
   }
   done(): Chan<void> {
-    return this.parent.done();
+    return this.base.done();
   }
   err(): Error | undefined {
-    return this.parent.err();
+    return this.base.err();
   }
   get signal(): AbortSignal {
-    return this.parent.signal;
+    return this.base.signal;
   }
   toString(): string {
     return `${contextName(this.parent)}.WithValue(${stringify(this.key)}, ${stringify(this.val)})`;
@@ -248,7 +262,7 @@ export class CancelCtx extends BaseCtx implements Node {
   }
 
   deadline(): Date | undefined {
-    return this.parent.deadline();
+    return deadlineOf(this.parent);
   }
 
   done(): Chan<void> {
@@ -286,20 +300,38 @@ export class CancelCtx extends BaseCtx implements Node {
    * `removeFromParent`, detaches it from whatever would cancel it.
    */
   cancel(removeFromParent: boolean, err: Error, cause: Error | undefined): void {
-    if (this.errv !== undefined) return;
     const c = cause ?? err;
-    this.errv = err;
-    this.causev = c;
+    if (!this.mark(err, c)) return;
     if (removeFromParent) detach(this);
+    if (this.head === null) {
+      this.ac?.abort(c); // fast path: no descendants
+      return;
+    }
+    // Descendants iteratively (a chain 10^5 deep must not overflow the stack). Each node is unlinked
+    // before it is handled, so abort listeners (user code) that cancel or create nodes meanwhile are safe.
+    const work: Node[] = [];
+    takeChildren(this, work);
+    this.ac?.abort(c);
+    let n: Node | undefined;
+    while ((n = work.pop()) !== undefined) {
+      if (n instanceof CancelCtx) {
+        if (!n.mark(err, c)) continue;
+        takeChildren(n, work);
+        n.ac?.abort(c);
+      } else {
+        n.parentDone(err, c);
+      }
+    }
+  }
+
+  /** @internal Records err and cause, frees timers/listeners, closes the done channel; false if already done. */
+  mark(err: Error, cause: Error): boolean {
+    if (this.errv !== undefined) return false;
+    this.errv = err;
+    this.causev = cause;
     this.release();
     if (this.ch !== undefined) closeDone(this.ch);
-    // Children next, then our own signal's listeners: those may be arbitrary user code.
-    let n: Node | null;
-    while ((n = this.head) !== null) {
-      unlink(n);
-      n.parentDone(err, c);
-    }
-    this.ac?.abort(c);
+    return true;
   }
 
   /** @internal Frees what a subclass holds (timer, listeners); called once, on cancel. */
@@ -455,6 +487,15 @@ export function propagate(child: Node, parent: Context): void {
     const err = foreign.err() ?? Canceled;
     child.parentDone(err, foreignCause(foreign, err));
   });
+}
+
+/** The deadline of `c`, found iteratively (a deep chain must not overflow the stack). */
+function deadlineOf(c: Context): Date | undefined {
+  for (;;) {
+    if (c instanceof TimerCtx) return new Date(c.at);
+    if (c instanceof CancelCtx || c instanceof ValueCtx) c = c.parent;
+    else return c.deadline();
+  }
 }
 
 /** Go's Context.Value walk, iterative over this module's contexts. */

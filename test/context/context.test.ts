@@ -155,6 +155,19 @@ describe("withCancel", () => {
     assert.equal(childCount(p), 0);
   });
 
+  test("a chain 10^5 deep cancels, reports its deadline and looks up values without overflowing the stack", () => {
+    const [root, cancel] = context.withTimeout(context.withValue(bg, "k", "v"), 60_000);
+    let c: context.Context = root;
+    for (let i = 0; i < 100_000; i++) c = i % 2 === 0 ? context.withCancel(c)[0] : context.withValue(c, i, i);
+    assert.equal(c.deadline()?.getTime(), root.deadline()?.getTime());
+    assert.equal(c.value("k"), "v");
+    const done = c.done();
+    cancel();
+    assert.equal(c.err(), context.Canceled);
+    assert.deepEqual(done.tryRecv(), [undefined, false]);
+    assert.equal(childCount(root), 0);
+  });
+
   test("bad parents", () => {
     for (const f of [
       (p: unknown) => context.withCancel(p as context.Context),
