@@ -77,9 +77,6 @@ export function leak(id: number): void {
   intended.add(id);
 }
 
-/** The main goroutine's id. */
-export const MAIN_ID = mainG.id;
-
 /** Waits until `pred()` holds, checking once per macrotask turn; fails after `maxTurns`. */
 export async function until(pred: () => boolean, maxTurns = 1000): Promise<void> {
   for (let i = 0; i < maxTurns; i++) {
