@@ -267,6 +267,8 @@ interface GState {
   done: boolean;
   /** The operation in progress (set before it starts, cleared when it returns). */
   blockedOn: GOp | undefined;
+  /** When the current operation started, in a sequence shared by all goroutines of the run. */
+  startedAt: number;
   receipts: Receipt[];
   /** Channels on which this goroutine got ok = false (closed and drained). */
   sawClosed: Set<number>;
@@ -289,7 +291,15 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
     offers.set(v, { sender, ch });
     return v;
   };
-  const states: GState[] = scripts.map(() => ({ done: false, blockedOn: undefined, receipts: [], sawClosed: new Set() }));
+  const states: GState[] = scripts.map(() => ({
+    done: false,
+    blockedOn: undefined,
+    startedAt: 0,
+    receipts: [],
+    sawClosed: new Set(),
+  }));
+  const indexOfG = new Map<number, number>(); // goroutine id -> script index
+  let opSeq = 0;
   const received = (st: GState, ch: number, v: number | undefined, ok: boolean) => {
     if (ok) st.receipts.push({ v: v!, ch });
     else {
@@ -308,11 +318,12 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
   const failures: unknown[] = [];
   scripts.forEach((script, gi) => {
     const st = states[gi];
-    go(async () => {
+    const g = go(async () => {
       try {
         for (const op of script) {
           if (stopping) break;
           st.blockedOn = op;
+          st.startedAt = ++opSeq;
           try {
             await step(gi, st, op);
           } finally {
@@ -328,6 +339,7 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
         progress++;
       }
     });
+    indexOfG.set(g.id, gi);
   });
 
   async function step(gi: number, st: GState, op: GOp): Promise<void> {
@@ -401,6 +413,8 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
         for await (const v of c) {
           received(st, ch, v, true);
           if (++n === op.n) return;
+          // The loop calls next() right after this body, without yielding: that is when it re-arrives.
+          st.startedAt = ++opSeq;
         }
         received(st, ch, undefined, false);
         return;
@@ -444,6 +458,21 @@ async function runProgram(caps: number[], scripts: GOp[][], preemptAfter?: numbe
     for (const c of chans) if (!c.closed) c.close();
     throw failures[0];
   }
+
+  // -- FIFO: every wait queue holds its waiters in the order they started waiting (an operation parks
+  // synchronously when it starts, so start order is arrival order) --
+  chans.forEach((c, i) => {
+    for (const [name, q] of [["send", c.sendq], ["receive", c.recvq]] as const) {
+      let prev = 0;
+      for (let sg = q.first; sg !== null; sg = sg.next) {
+        const gi = indexOfG.get(sg.g.id);
+        assert.ok(gi !== undefined, `a stranger waits on channel ${i}`);
+        const at = states[gi].startedAt;
+        assert.ok(at >= prev, `channel ${i}: ${name} queue out of arrival order`);
+        prev = at;
+      }
+    }
+  });
 
   // -- check the blocked set: nobody waits for something that is available --
   const blockedSend = chans.map(() => new Set<number>());
