@@ -180,15 +180,16 @@ function drainRetries(): void {
  * console.log(counter); // 100
  * ```
  */
-export class Mutex implements OwnedLocker {
+export class Mutex implements Locker {
   /** @internal The holder's guard, TRY_OWNER, or null when unlocked. */
   owner: object | null = null;
   /** @internal Starvation mode: unlock hands the lock straight to the head waiter. */
   starving = false;
   /** @internal A waiter was woken in normal mode and has not retried yet. */
   woken = false;
-  /** @internal Last clock reading given to a waiter, and how many waiters have reused it. */
+  /** @internal Last clock reading given to a waiter. */
   lastStamp = 0;
+  /** @internal How many waiters have reused `lastStamp`. */
   stampUses = 0;
   /** @internal Waiting goroutines, oldest first (a woken loser re-enters at the front). */
   readonly q = new WaitList<MutexGuard>();

@@ -12,7 +12,7 @@
  *   becomes free a waiter is granted synchronously (writers one at a time, FIFO).
  */
 import { type G, currentG, doneWith, park, pending, ready, wake } from "../internal/scheduler.js";
-import { type Locker, type OwnedLocker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
+import { type Locker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
 /**
@@ -112,7 +112,7 @@ class RWWaiter extends WaitNode {
  * console.log(await get("a")); // 1
  * ```
  */
-export class RWMutex implements OwnedLocker {
+export class RWMutex implements Locker {
   /** @internal Write holder: a guard, TRY_OWNER, or null. */
   writer: object | null = null;
   /** @internal Read locks held. */
