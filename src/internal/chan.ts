@@ -96,7 +96,7 @@ function checkCapacity(capacity: unknown): number {
   if (!Number.isSafeInteger(capacity) || capacity < 0) {
     throw new RangeError(`makechan: size out of range (capacity must be a whole number >= 0, got ${capacity})`);
   }
-  return capacity;
+  return capacity + 0; // -0 becomes 0
 }
 
 /**

@@ -51,6 +51,8 @@ export class G {
   waitSince = 0;
   /** Whether the current wait is durable (only its bubble can end it); meaningful inside a bubble. */
   durable = false;
+  /** The arguments to start `fn` with; dropped once it has started. */
+  args: unknown[] = [];
   /** Registry list links; owned by the registry. */
   prevG: G | null = null;
   nextG: G | null = null;
@@ -134,10 +136,22 @@ export function creationSite(g: G): [fn: string, where: string] | undefined {
 
 type AnyFn = (...args: never[]) => unknown;
 
-/** Goroutines created but not yet started; drained by one microtask. */
+/**
+ * The drain runs as a reaction of a settled promise rather than through queueMicrotask, which Node wraps
+ * in an AsyncResource per call. An error escaping the drain (a panic handler that threw) must still
+ * surface as an uncaught exception, as it would from queueMicrotask.
+ */
+const kick: Promise<void> = Promise.resolve();
+function crashOnDrainError(e: unknown): void {
+  process.nextTick(() => {
+    throw e;
+  });
+}
+
+/** Goroutines created but not yet started, oldest first; drained by one microtask. */
 let pendingG: G[] = [];
-let pendingArgs: unknown[][] = [];
 let drainScheduled = false;
+const noArgs: unknown[] = [];
 
 /**
  * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
@@ -152,61 +166,59 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
     creationStacks ? captureSite(skip) : undefined,
     bubble ?? parent.bubble,
   );
+  g.args = args.length === 0 ? noArgs : args;
   g.nextG = head;
   head.prevG = g;
   head = g;
   live++;
   g.bubble?.onStart(g);
   pendingG.push(g);
-  pendingArgs.push(args.length === 0 ? noArgs : args);
   if (!drainScheduled) {
     drainScheduled = true;
-    queueMicrotask(drainSpawns);
+    kick.then(drainSpawns, crashOnDrainError);
   }
   return g;
 }
 
+/**
+ * Starts every queued goroutine. The goroutine-local slot is written once per goroutine and restored
+ * once per batch (gls.run would read and write it three times each).
+ */
 function drainSpawns(): void {
   const gs = pendingG;
-  const as = pendingArgs;
   pendingG = [];
-  pendingArgs = [];
   drainScheduled = false;
+  const prev = gls.enterAny(undefined);
   let i = 0;
   try {
     for (; i < gs.length; i++) {
-      startG = gs[i];
-      startArgs = as[i];
-      gls.run(startG, start);
+      const g = gs[i];
+      gls.set(g);
+      start(g);
     }
   } catch (e) {
     // A panic handler threw: the goroutines after this one still start, in order, on the next microtask.
-    requeue(gs.slice(i + 1), as.slice(i + 1));
+    requeue(gs.slice(i + 1));
     throw e;
   } finally {
-    startArgs = noArgs;
+    gls.set(prev);
   }
 }
 
-function requeue(gs: G[], as: unknown[][]): void {
+function requeue(gs: G[]): void {
   if (gs.length === 0) return;
   pendingG = gs.concat(pendingG);
-  pendingArgs = as.concat(pendingArgs);
   if (!drainScheduled) {
     drainScheduled = true;
-    queueMicrotask(drainSpawns);
+    kick.then(drainSpawns, crashOnDrainError);
   }
 }
 
-const noArgs: unknown[] = [];
-let startG: G = mainG;
-let startArgs: unknown[] = noArgs;
-
 /** Runs as the new goroutine (the slot is set): calls its function and watches how it ends. */
-function start(): void {
-  const g = startG;
+function start(g: G): void {
   const fn = g.fn as (...a: unknown[]) => unknown;
-  const args = startArgs;
+  const args = g.args;
+  g.args = noArgs;
   let r: unknown;
   try {
     r = args.length === 0 ? fn() : fn(...args);
@@ -477,14 +489,15 @@ function resourceCounts(): Map<string, number> {
 
 function onBeforeExit(): void {
   // The event loop is empty: no timer, I/O or immediate can wake anyone any more — unless another
-  // 'beforeExit' listener schedules some. So the verdict waits until every listener has run (the tick
-  // queue drains after the emit) and compares what is active with a baseline taken first (this listener
-  // is prepended): if a listener added a timer, request or handle, the loop goes on, and 'beforeExit'
-  // comes again if it runs dry once more. (The baseline is needed because idle stdio pipes are listed
-  // as active even when they keep nothing alive.)
+  // 'beforeExit' listener schedules some, possibly after an await of its own. So the verdict waits one
+  // turn (an immediate runs after every listener and every microtask they queued) and compares what is
+  // active with a baseline taken first (this listener is prepended): if anything was woken, or a listener
+  // added a timer, request or handle, the loop goes on, and 'beforeExit' comes again if it runs dry once
+  // more. (The baseline is needed because idle stdio pipes are listed as active even when they keep
+  // nothing alive.)
   if (!anyBlocked()) return;
   const before = resourceCounts();
-  process.nextTick(() => {
+  setImmediate(() => {
     for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
     if (!anyBlocked()) return;
     crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);

@@ -159,5 +159,5 @@ export function parseDuration(s: string): number {
     if (total > MAX_NS + (neg ? 1n : 0n)) throw new TypeError(`time: invalid duration ${q}`);
   }
   const ms = Number(total) / 1e6;
-  return neg ? -ms : ms;
+  return neg && ms !== 0 ? -ms : ms;
 }
