@@ -58,6 +58,9 @@ class FakeTimer implements TimerHandle {
     this.bubble.liveTimers--;
     return true;
   }
+  setRef(): void {
+    // Fake timers hold no Node handle: the bubble decides when they fire.
+  }
 }
 
 /** A binary min-heap of timers ordered by (at, seq). */

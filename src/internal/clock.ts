@@ -14,6 +14,11 @@ import { type G, currentG } from "./scheduler.js";
 export interface TimerHandle {
   /** Cancels the timer; returns true if it had not fired yet. */
   clear(): boolean;
+  /**
+   * Whether this timer keeps the process alive (Node's ref/unref; true when set). Kept across the
+   * internal re-arming of very long timers. A fake clock's timers ignore it.
+   */
+  setRef(keepAlive: boolean): void;
 }
 
 /** A source of time and timers: the real one or a synctest bubble's fake one. */
@@ -28,6 +33,7 @@ const origin = performance.timeOrigin;
 
 class RealTimer implements TimerHandle {
   fired = false;
+  keepAlive = true;
   handle: ReturnType<typeof setTimeout> | undefined;
   constructor(readonly fn: () => void) {}
   clear(): boolean {
@@ -35,6 +41,12 @@ class RealTimer implements TimerHandle {
     clearTimeout(this.handle);
     this.handle = undefined;
     return true;
+  }
+  setRef(keepAlive: boolean): void {
+    this.keepAlive = keepAlive;
+    if (this.handle === undefined) return;
+    if (keepAlive) this.handle.ref();
+    else this.handle.unref();
   }
 }
 
@@ -59,6 +71,7 @@ export const realClock: Clock = {
         },
         Math.min(d, 2 ** 31 - 1),
       );
+      if (!t.keepAlive) t.handle.unref();
     };
     arm(delay);
     return t;

@@ -14,9 +14,6 @@
  *   afterFunc runs code, and a context timer is released by its cancel function.
  * - Inside a synctest bubble the fake clock's timers have no Node handle and this is a no-op.
  *
- * Workaround note: the clock seam has no ref/unref yet, so the Node handle is reached through the real
- * clock's timer record (`handle`). The seam re-arms timers longer than ~24.8 days with a fresh, ref'd
- * handle, so such a timer keeps the process alive after its first re-arm.
  */
 import { type Sudog, WaitQ } from "../internal/waitq.js";
 import type { TimerHandle } from "../internal/clock.js";
@@ -37,10 +34,7 @@ export class WatchedQ extends WaitQ {
   }
 }
 
-/** Refs (keeps the process alive for) or unrefs a real-clock timer; no-op for other clocks' timers. */
+/** Refs (keeps the process alive for) or unrefs a timer; a fake clock's timers ignore it. */
 export function refTimer(h: TimerHandle | undefined, on: boolean): void {
-  const node = (h as { handle?: { ref?: () => unknown; unref?: () => unknown } } | undefined)?.handle;
-  if (node === undefined) return;
-  if (on) node.ref?.();
-  else node.unref?.();
+  h?.setRef(on);
 }
