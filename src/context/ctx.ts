@@ -90,20 +90,7 @@ const NEVER = new AbortController().signal;
 
 /** Closes a done channel from wherever cancellation happens, even outside the channel's bubble. */
 function closeDone(ch: Chan<void>): void {
-  const b = ch.bubble;
-  if (b === undefined || currentG().bubble === b) {
-    ch.close();
-    return;
-  }
-  // Cancellation may come from outside the bubble (a parent made outside, a real signal): closing is
-  // still the right outcome, so skip the bubble-ownership check that guards user code.
-  const w = ch as { bubble: BubbleHooks | undefined };
-  w.bubble = undefined;
-  try {
-    ch.close();
-  } finally {
-    w.bubble = b;
-  }
+  ch.closeUnchecked();
 }
 
 /** Something that can hang off a CancelCtx and be told when it is cancelled. */
@@ -268,8 +255,7 @@ export class CancelCtx extends BaseCtx implements Node {
   done(): Chan<void> {
     let c = this.ch;
     if (c === undefined) {
-      c = new Chan<void>();
-      if (c.bubble !== this.bubble) (c as { bubble: BubbleHooks | undefined }).bubble = this.bubble;
+      c = Chan.inBubble<void>(this.bubble);
       this.ch = c;
       if (this.errv !== undefined) closeDone(c);
     }

@@ -165,6 +165,16 @@ export class Chan<T> implements AsyncIterable<T> {
     return c;
   }
 
+  /**
+   * @internal Makes a channel that belongs to `bubble` wherever it is made (a context's done channel
+   * belongs to the bubble the context was made in, though it is created lazily, maybe from outside).
+   */
+  static inBubble<T>(bubble: BubbleHooks | undefined, capacity?: number): Chan<T> {
+    const c = new Chan<T>(capacity);
+    (c as { bubble: BubbleHooks | undefined }).bubble = bubble;
+    return c;
+  }
+
   /** The number of values queued in the buffer. */
   get len(): number {
     return this.buf.length;
@@ -268,6 +278,14 @@ export class Chan<T> implements AsyncIterable<T> {
   close(): void {
     if (this.isNil) throw new ChanClosedError("close of nil channel");
     if (this.bubble !== undefined) this.checkBubble(currentG(), "close of");
+    this.closeUnchecked();
+  }
+
+  /**
+   * @internal Closes without the bubble-ownership check, for the library's own channels that may be
+   * closed by an event from outside their bubble (a context cancelled by a parent made outside it).
+   */
+  closeUnchecked(): void {
     if (this.closed) throw new ChanClosedError("close of closed channel");
     this.closed = true;
     let sg: Sudog | null;
