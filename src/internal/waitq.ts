@@ -6,6 +6,9 @@
  * - push, shift and remove are O(1); removal is what lets a finished select take its other cases out of
  *   every channel at once, so no stale waiter is ever left behind (a select looping on a quiet channel
  *   would otherwise grow that channel's queue without bound).
+ * - `push` and `remove` are the only mutators (`shift` goes through `remove`), so a subclass that
+ *   overrides those two sees every waiter arrive and leave; time/weak.ts relies on it to keep a timer
+ *   channel's Node timer alive exactly while someone waits on the channel.
  */
 import type { G } from "./scheduler.js";
 
