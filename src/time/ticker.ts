@@ -16,6 +16,8 @@ import { Chan as ChanClass } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { TimerChan } from "./timerchan.js";
 import { refTimer } from "./weak.js";
+import { type BubbleHooks, currentG } from "../internal/scheduler.js";
+import { checkTimerBubble } from "./timer.js";
 
 function checkPeriod(d: number, what: string): number {
   if (typeof d !== "number") {
@@ -51,6 +53,7 @@ export class Ticker {
   /** The channel on which ticks (the current time) are delivered. */
   readonly c: Chan<Date>;
   readonly #clock: Clock;
+  readonly #bubble: BubbleHooks | undefined = currentG().bubble;
   #period: number;
   #handle: TimerHandle | undefined;
   #next = 0;
@@ -103,6 +106,7 @@ export class Ticker {
    * ```
    */
   stop(): void {
+    checkTimerBubble(this.#bubble, "stop");
     const h = this.#handle;
     this.#handle = undefined;
     h?.clear();
@@ -127,6 +131,7 @@ export class Ticker {
    */
   reset(d: number): void {
     const p = checkPeriod(d, "Ticker.Reset");
+    checkTimerBubble(this.#bubble, "reset");
     this.stop();
     this.#period = p;
     this.#start();

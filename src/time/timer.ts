@@ -32,6 +32,17 @@ export function toDelay(d: number, what: string): number {
   return d > 0 ? d : 0; // NaN > 0 is false
 }
 
+/**
+ * A timer made inside a synctest bubble runs on that bubble's clock, so only the bubble's goroutines may
+ * stop or reset it (Go panics the same way).
+ * @throws Error "stop of synctest timer from outside bubble" / "reset of synctest timer from outside bubble"
+ */
+export function checkTimerBubble(bubble: BubbleHooks | undefined, op: "stop" | "reset"): void {
+  if (bubble !== undefined && currentG().bubble !== bubble) {
+    throw new Error(`${op} of synctest timer from outside bubble`);
+  }
+}
+
 /** Set by afterFunc just before it constructs a Timer, so the constructor makes a function timer. */
 let nextFn: (() => unknown) | undefined;
 
@@ -133,6 +144,7 @@ export class Timer {
    * ```
    */
   stop(): boolean {
+    checkTimerBubble(this.#bubble, "stop");
     return this.#disarm();
   }
 
@@ -160,6 +172,7 @@ export class Timer {
    */
   reset(d: number): boolean {
     const delay = toDelay(d, "time.Timer.Reset");
+    checkTimerBubble(this.#bubble, "reset");
     const pending = this.#disarm();
     this.#arm(delay);
     return pending;

@@ -482,6 +482,22 @@ describe("synctest deadlocks and errors", () => {
     assert.throws(() => select([recv(c)], () => 0), { message: "select on synctest channel from outside bubble" });
   });
 
+  test("misuse: a bubble timer or ticker stopped or reset from outside", async () => {
+    let t: time.Timer | undefined;
+    let tk: time.Ticker | undefined;
+    await synctest.test(() => {
+      t = new time.Timer(time.Hour);
+      tk = new time.Ticker(time.Second);
+      t.stop();
+      tk.stop();
+    });
+    assert.throws(() => t!.stop(), { message: "stop of synctest timer from outside bubble" });
+    assert.throws(() => t!.reset(1), { message: "reset of synctest timer from outside bubble" });
+    assert.throws(() => tk!.stop(), { message: "stop of synctest timer from outside bubble" });
+    assert.throws(() => tk!.reset(5), { message: "reset of synctest timer from outside bubble" });
+    assert.throws(() => t!.c.tryRecv(), { message: "receive on synctest channel from outside bubble" });
+  });
+
   test("bad input: test needs a function", () => {
     assert.throws(() => synctest.test(42 as never), TypeError);
   });
