@@ -46,7 +46,8 @@ describe("new Chan(capacity)", () => {
     });
   }
 
-  test("capacity -0 is 0 (not -0)", { todo: "bug: core-bugs.md #7" }, () => {
+  // Regression: core-bugs #7.
+  test("capacity -0 is 0 (not -0)", () => {
     assert.ok(Object.is(new Chan<number>(-0).cap, 0));
   });
 

@@ -150,9 +150,9 @@ describe("pending timers", () => {
     },
   );
 
+  // Regression: core-bugs #5.
   test(
     "an async 'beforeExit' listener that wakes it after an await keeps it from being a deadlock",
-    { todo: "bug: core-bugs.md #5" },
     async () => {
       const r = await run("timer-pending.js", "before-exit-async");
       assert.equal(r.code, 0, r.stderr);
