@@ -168,6 +168,10 @@ describe("parseDuration", () => {
     });
   }
 
+  test("negative zero durations parse to 0, not -0 (regression: core-bugs #7)", () => {
+    for (const input of ["-0", "-0s", "-0ms", "-0.0h", "-0h0m"]) assert.ok(Object.is(parseDuration(input), 0), input);
+  });
+
   test("a non-string is a TypeError", () => {
     for (const v of [undefined, null, 5, {}]) assert.throws(() => parseDuration(v as string), TypeError);
   });
