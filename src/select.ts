@@ -199,12 +199,14 @@ async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
     closedSend: false,
     sudogs: [],
     resolve: noop,
+    durable,
   };
   const woken = new Promise<void>((r) => (st.resolve = r));
   for (let i = 0; i < cs.length; i++) {
     const c = cs[i];
     if (c.ch.isNil) continue;
     const sg = new Sudog(g, M_SELECT, st, i);
+    sg.durable = durable;
     st.sudogs.push(sg);
     if (c.dir === RECV) c.ch.recvq.push(sg);
     else {

@@ -102,7 +102,7 @@ export class Group {
   private readonly queue = new Ring<Queued>();
   private failed = false;
   private err: unknown = undefined;
-  private waiters: { g: G; resolve: () => void }[] = [];
+  private waiters: { g: G; resolve: () => void; durable: boolean }[] = [];
   /** Bubble of the `go` calls of the current round (as WaitGroup): decides whether `wait` is durable. */
   private bubble: BubbleHooks | undefined | typeof UNSET | typeof MIXED = UNSET;
   /** @internal Set by withContext: cancels the derived context with a cause. */
@@ -184,7 +184,7 @@ export class Group {
     const b = this.bubble;
     const durable = b !== UNSET && b !== MIXED && b !== undefined && b === g.bubble;
     return new Promise<void>((resolve) => {
-      this.waiters.push({ g, resolve });
+      this.waiters.push({ g, resolve, durable });
       park(g, "sync.WaitGroup.Wait", durable);
     }).then(() => this.finish());
   }
@@ -219,7 +219,7 @@ export class Group {
     if (this.pending === 0 && this.waiters.length > 0) {
       const ws = this.waiters;
       this.waiters = [];
-      for (const w of ws) ready(w.g);
+      for (const w of ws) ready(w.g, w.durable);
       for (const w of ws) wake(w.resolve);
     }
   }
@@ -233,7 +233,7 @@ export class Group {
         const n = parkedOn.get(q.g)! - 1;
         if (n === 0) {
           parkedOn.delete(q.g);
-          ready(q.g);
+          ready(q.g, q.g.bubble !== undefined);
         } else parkedOn.set(q.g, n);
       }
       wake(q.started);

@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - `members` holds the bubble's live goroutines; `durable` counts those parked durably (`park` with
- *   durable = true) and is kept exact by the scheduler's onPark/onReady/onExit hooks, all synchronous.
+ *   durable = true) and is kept exact by the scheduler's onDurable/onExit hooks, all synchronous.
  * - The bubble is idle iff `durable === members.size` and no real async resource started inside it
  *   (timer, immediate, fs request, …) is still pending. Idleness is checked in a macrotask
  *   (`scheduleCheck`), i.e. after the microtask queue has drained, never in the middle of user code; the
@@ -253,14 +253,13 @@ export class Bubble implements BubbleHooks, Clock {
     this.scheduleCheck();
   }
 
-  onPark(_g: G, durable: boolean): void {
-    if (!durable || this.finished) return;
-    this.durable++;
-    if (this.durable === this.members.size) this.scheduleCheck();
-  }
-
-  onReady(g: G): void {
-    if (g.durable) this.durable--;
+  onDurable(_g: G, on: boolean): void {
+    if (this.finished) return;
+    if (!on) {
+      this.durable--;
+      return;
+    }
+    if (++this.durable === this.members.size) this.scheduleCheck();
   }
 
   // ---- idleness ----------------------------------------------------------------------------------------
@@ -310,7 +309,7 @@ export class Bubble implements BubbleHooks, Clock {
     if (this.waiter !== undefined) {
       const w = this.waiter;
       this.waiter = undefined;
-      ready(w.g);
+      ready(w.g, true);
       wake(w.resolve);
       return;
     }

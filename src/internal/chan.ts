@@ -44,7 +44,7 @@ export let polledOk = false;
 
 /** Settles a parked sudog: `elem`/`ok` for receivers, `closedSend` for senders woken by close. */
 export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean): void {
-  ready(sg.g);
+  ready(sg.g, sg.durable);
   const sel = sg.sel;
   if (sel !== null) {
     sel.done = true;
@@ -208,9 +208,10 @@ export class Chan<T> implements AsyncIterable<T> {
     const g = currentG();
     const sg = new Sudog(g, M_SEND, null, 0);
     sg.elem = value;
+    sg.durable = this.bubble !== undefined;
     const p = pending<void>(sg);
     this.sendq.push(sg);
-    park(g, "chan send", this.bubble !== undefined);
+    park(g, "chan send", sg.durable);
     return p;
   }
 
@@ -241,9 +242,10 @@ export class Chan<T> implements AsyncIterable<T> {
     if (this.pollRecv()) return doneWith(wrap(mode, polledValue, polledOk));
     const g = currentG();
     const sg = new Sudog(g, mode, null, 0);
+    sg.durable = this.bubble !== undefined;
     const p = pending<unknown>(sg);
     this.recvq.push(sg);
-    park(g, "chan receive", this.bubble !== undefined);
+    park(g, "chan receive", sg.durable);
     return p;
   }
 

@@ -76,6 +76,25 @@ export function enter(value: unknown): unknown {
   return prev;
 }
 
+/**
+ * Makes `value` current on either backend until restored with {@link set}; returns the previous value.
+ * Only for synchronous stretches that restore in a `finally` (the scheduler's start loop).
+ */
+export function enterAny(value: unknown): unknown {
+  if (native !== undefined) {
+    const prev = native.get();
+    native.set(value);
+    return prev;
+  }
+  const prev = als!.getStore();
+  als!.enterWith(value);
+  return prev;
+}
+
+/** Makes `value` current (see {@link enterAny}). */
+export const set: (value: unknown) => void =
+  native !== undefined ? native.set : (value: unknown): void => als!.enterWith(value);
+
 /** Restores what {@link enter} replaced. */
 export function leave(prev: unknown): void {
   native?.set(prev);

@@ -28,10 +28,11 @@ export const DEAD = 2;
 
 /** Hooks a synctest bubble installs on its goroutines; see src/internal/bubble.ts. */
 export interface BubbleHooks {
-  /** Called when a goroutine of the bubble parks; `durable` says whether only the bubble can wake it. */
-  onPark(g: G, durable: boolean): void;
-  /** Called when a parked goroutine of the bubble is made runnable again. */
-  onReady(g: G): void;
+  /**
+   * Called when a goroutine of the bubble becomes durably blocked (`on`: every wait it has outstanding
+   * can only be ended by the bubble) or stops being so (a wait ended, or a non-durable one began).
+   */
+  onDurable(g: G, on: boolean): void;
   /** Called when a goroutine of the bubble starts. */
   onStart(g: G): void;
   /** Called when a goroutine of the bubble has finished. */
@@ -49,7 +50,11 @@ export class G {
   waitReason = "";
   /** performance.now() when it parked. */
   waitSince = 0;
-  /** Whether the current wait is durable (only its bubble can end it); meaningful inside a bubble. */
+  /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
+  parks = 0;
+  /** How many of them are not durable. */
+  nonDurable = 0;
+  /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
   durable = false;
   /** The arguments to start `fn` with; dropped once it has started. */
   args: unknown[] = [];
@@ -263,6 +268,7 @@ export function abandon(g: G): void {
 function exit(g: G): void {
   if (g.state === DEAD) return;
   g.state = DEAD;
+  updateDurable(g); // a goroutine that returned with waits still outstanding (abandoned) counts no more
   const p = g.prevG;
   const n = g.nextG;
   if (p !== null) p.nextG = n;
@@ -351,23 +357,38 @@ export function crash(text: string): never {
 let deadlockHookInstalled = false;
 
 /**
- * Marks `g` as blocked on a primitive. `durable` says whether only its bubble can wake it (channels and
- * conds made in the same bubble, timers of the bubble).
+ * Records that `g` starts waiting on a primitive. `durable` says whether only its synctest bubble can end
+ * this wait (channels and conds made in the same bubble, the bubble's timers). Every park is paired with
+ * exactly one {@link ready} with the same `durable`; a goroutine may have several waits outstanding at
+ * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
 export function park(g: G, reason: string, durable: boolean): void {
-  g.state = WAITING;
   g.waitReason = reason;
-  g.waitSince = burstNow();
-  g.durable = durable;
-  if (!deadlockHookInstalled) installDeadlockHook();
-  g.bubble?.onPark(g, durable);
+  if (g.parks++ === 0) {
+    g.state = WAITING;
+    g.waitSince = burstNow();
+    if (!deadlockHookInstalled) installDeadlockHook();
+  }
+  if (!durable) g.nonDurable++;
+  updateDurable(g);
 }
 
-/** Marks a parked goroutine runnable again. Idempotent. */
-export function ready(g: G): void {
-  if (g.state !== WAITING) return;
-  g.state = RUNNABLE;
-  g.bubble?.onReady(g);
+/**
+ * Records that one wait of `g` has ended (its primitive granted it: a value, the lock, a timer) — call it
+ * synchronously at that moment, before settling the promise, with the `durable` its park had.
+ */
+export function ready(g: G, durable: boolean): void {
+  if (g.parks === 0) return; // the goroutine was abandoned with its bubble
+  if (!durable) g.nonDurable--;
+  if (--g.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  updateDurable(g);
+}
+
+function updateDurable(g: G): void {
+  const on = g.parks > 0 && g.nonDurable === 0 && g.state !== DEAD;
+  if (on === g.durable) return;
+  g.durable = on;
+  g.bubble?.onDurable(g, on);
 }
 
 /**

@@ -31,6 +31,8 @@ export interface SelectState {
   closedSend: boolean;
   sudogs: Sudog[];
   resolve: () => void;
+  /** What the select's park said. */
+  durable: boolean;
 }
 
 /** A goroutine waiting in one channel's queue (Go's sudog). */
@@ -41,6 +43,8 @@ export class Sudog {
   /** The value to send, or the value received. */
   elem: unknown;
   ok = false;
+  /** What this waiter's park said (for a select: the select's). */
+  durable = false;
   resolve: ((v: never) => void) | null = null;
   reject: ((e: unknown) => void) | null = null;
   constructor(

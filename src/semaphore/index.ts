@@ -118,7 +118,7 @@ export class Weighted {
       return new Promise<void>((_, reject) => {
         park(g, "semaphore.Acquire", g.bubble !== undefined);
         afterFunc(ctx, () => {
-          ready(g);
+          ready(g, g.bubble !== undefined);
           reject(ctx.err() ?? Canceled);
         });
       });
@@ -146,7 +146,7 @@ export class Weighted {
   private drop(w: SemWaiter): void {
     this.waiters.remove(w);
     w.stop?.();
-    ready(w.g);
+    ready(w.g, w.g.bubble !== undefined);
     const err = w.ctx.err();
     const reject = w.reject!;
     wake(() => reject(err));
@@ -194,7 +194,7 @@ export class Weighted {
       this.cur += w.n;
       this.waiters.remove(w);
       w.stop?.();
-      ready(w.g);
+      ready(w.g, w.g.bubble !== undefined);
       wake(w.resolve as () => void);
     }
   }

@@ -113,6 +113,11 @@ function checkKey(key: unknown): void {
   if (typeof key !== "string") throw new TypeError(`singleflight: key must be a string, got ${typeof key}`);
 }
 
+/** A joiner's wait is durable when the flight runs in the joiner's own bubble (as Go's WaitGroup.Wait). */
+function joinDurable(g: G, c: { bubble: unknown }): boolean {
+  return g.bubble !== undefined && g.bubble === c.bubble;
+}
+
 /**
  * Group represents a class of work and forms a namespace in which units of work can be executed with
  * duplicate suppression (Go's `singleflight.Group`). A new Group is valid.
@@ -223,7 +228,7 @@ export class Group<T> {
       }
       // The first caller runs fn itself; joiners wait, durably so if the flight is in their bubble
       // (as Go's WaitGroup.Wait in a bubble whose Add was made there).
-      if (!leader) park(g, "sync.WaitGroup.Wait", g.bubble !== undefined && g.bubble === c.bubble);
+      if (!leader) park(g, "sync.WaitGroup.Wait", joinDurable(g, c));
     });
   }
 
@@ -238,7 +243,7 @@ export class Group<T> {
       pj = c.plain = { ...h, promise };
     }
     pj.gs.push(g);
-    park(g, "sync.WaitGroup.Wait", g.bubble !== undefined && g.bubble === c.bubble);
+    park(g, "sync.WaitGroup.Wait", joinDurable(g, c));
     return pj.promise;
   }
 
@@ -247,7 +252,7 @@ export class Group<T> {
     if (w.list === null) return; // already settled
     c.waiting.remove(w);
     w.cleanup?.();
-    ready(w.g);
+    if (!w.leader) ready(w.g, joinDurable(w.g, c)); // the leader runs fn and never parked
     wake(() => w.reject(reason));
     if (--c.callers === 0 && !c.settled) {
       if (this.m.get(key) === c) this.m.delete(key);
@@ -284,13 +289,13 @@ export class Group<T> {
     for (let w = c.waiting.shift(); w !== null; w = c.waiting.shift()) {
       const cw = w;
       cw.cleanup?.();
-      ready(cw.g);
+      if (!cw.leader) ready(cw.g, joinDurable(cw.g, c));
       if (failed) wake(() => cw.reject(v));
       else wake(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
     }
     const pj = c.plain;
     if (pj !== undefined) {
-      for (const g of pj.gs) ready(g);
+      for (const g of pj.gs) ready(g, joinDurable(g, c));
       const resolve = pj.resolve as (r: { value: T; shared: boolean }) => void;
       const reject = pj.reject!;
       wake(failed ? () => reject(v) : () => resolve({ value: v as T, shared: true }));

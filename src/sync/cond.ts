@@ -96,7 +96,7 @@ export class Cond<L extends Locker = Locker> {
   signal(): void {
     const w = this.q.shift();
     if (w === null) return;
-    ready(w.g);
+    ready(w.g, true);
     wake(w.resolve);
   }
 

@@ -248,7 +248,7 @@ export class Mutex implements Locker {
       this.q.shift();
       this.owner = w.owner;
       if (this.q.first === null || performance.now() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
-      ready(w.g!);
+      ready(w.g!, false);
       if (mustYield) defer(() => w.grant()); // preemption pending: settle at the next macrotask turn
       else w.grant();
       return;
@@ -258,7 +258,7 @@ export class Mutex implements Locker {
     if (this.woken) return;
     this.q.shift();
     this.woken = true;
-    ready(w.g!);
+    ready(w.g!, false);
     if (mustYield) defer(() => scheduleRetry(w));
     else scheduleRetry(w);
   }

@@ -45,7 +45,7 @@ export class Once {
   private state = IDLE;
   private running: Promise<void> | undefined;
   /** Goroutines waiting for the running f (Go: blocked on the Once's mutex). */
-  private parked: G[] = [];
+  private parked: { g: G; durable: boolean }[] = [];
   /** The synctest bubble of the goroutine that started f. */
   private runner: BubbleHooks | undefined;
 
@@ -60,10 +60,11 @@ export class Once {
     if (this.state === DONE) return done();
     if (this.state === RUNNING) {
       const g = currentG();
-      this.parked.push(g);
       // Go blocks on the Once's mutex, which is never durable, so a bubble could not advance time
       // while f sleeps. Only f's completion can wake us: durable when f runs in our own bubble.
-      park(g, "sync.Once.Do", g.bubble !== undefined && g.bubble === this.runner);
+      const durable = g.bubble !== undefined && g.bubble === this.runner;
+      this.parked.push({ g, durable });
+      park(g, "sync.Once.Do", durable);
       return this.running!;
     }
     let r: unknown;
@@ -94,7 +95,7 @@ export class Once {
     this.running = undefined;
     const gs = this.parked;
     this.parked = [];
-    for (const g of gs) ready(g);
+    for (const w of gs) ready(w.g, w.durable);
   }
 }
 

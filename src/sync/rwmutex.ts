@@ -205,7 +205,7 @@ export class RWMutex implements Locker {
       this.readers += this.rq.size;
       for (let w = this.rq.shift(); w !== null; w = this.rq.shift()) {
         const rw = w;
-        ready(rw.g);
+        ready(rw.g, false);
         wake(() => rw.settle(new RWMutexReadGuard(this)));
       }
       return;
@@ -216,7 +216,7 @@ export class RWMutex implements Locker {
   private grantWriter(): void {
     const w = this.wq.shift()!;
     this.writer = w.owner;
-    ready(w.g);
+    ready(w.g, false);
     wake(() => w.settle(w.owner!));
   }
 

@@ -20,6 +20,8 @@ const MIXED: unique symbol = Symbol("mixed");
 interface WGWaiter {
   g: G;
   resolve: () => void;
+  /** What its park said: the adds' bubbles may change while it waits, its park's kind may not. */
+  durable: boolean;
 }
 
 /** @internal */
@@ -98,7 +100,7 @@ export class WaitGroup {
     const durable =
       this.addBubble !== UNSET && this.addBubble !== MIXED && this.addBubble !== undefined && this.addBubble === g.bubble;
     return new Promise<void>((resolve) => {
-      this.waiters.push({ g, resolve });
+      this.waiters.push({ g, resolve, durable });
       park(g, "sync.WaitGroup.Wait", durable);
     });
   }
@@ -118,7 +120,7 @@ export class WaitGroup {
     const ws = this.waiters;
     if (ws.length === 0) return;
     this.waiters = [];
-    for (let i = 0; i < ws.length; i++) ready(ws[i].g);
+    for (let i = 0; i < ws.length; i++) ready(ws[i].g, ws[i].durable);
     for (let i = 0; i < ws.length; i++) wake(ws[i].resolve);
   }
 }

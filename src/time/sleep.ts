@@ -37,7 +37,7 @@ export function sleep(d: number): Promise<void> {
   return new Promise<void>((resolve) => {
     park(g, "sleep", true);
     clock.setTimer(clock.now() + delay, () => {
-      ready(g);
+      ready(g, true);
       wake(resolve);
     });
   });

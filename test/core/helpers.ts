@@ -67,7 +67,7 @@ const intended = new Set<number>();
 after(() => {
   const parked = allGoroutines().filter((g) => g.state === WAITING);
   const unexpected = parked.filter((g) => !intended.has(g.id)).map((g) => `${g.id} [${g.waitReason}]`);
-  for (const g of parked) if (intended.has(g.id)) ready(g);
+  for (const g of parked) if (intended.has(g.id)) while (g.parks > 0) ready(g, g.nonDurable === 0);
   assert.deepEqual(unexpected, [], "goroutines left parked that no test meant to leak");
 });
 

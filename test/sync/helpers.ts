@@ -37,10 +37,9 @@ export function fakeBubble(id = 9000): BubbleHooks & { parks: { g: G; durable: b
     id,
     clock: realClock,
     parks,
-    onPark(g: G, durable: boolean) {
-      parks.push({ g, durable });
+    onDurable(g: G, on: boolean) {
+      if (on) parks.push({ g, durable: true });
     },
-    onReady() {},
     onStart() {},
     onExit() {},
   };

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { go, Chan, select, recv, send } from "../../src/index.js";
+import { go, Chan, select, recv, send, runtime } from "../../src/index.js";
 import * as synctest from "../../src/synctest/index.js";
 import * as time from "../../src/time/index.js";
 import * as context from "../../src/context/index.js";
@@ -250,6 +250,45 @@ describe("synctest wait and durable blocking", () => {
       await time.sleep(time.Hour); // both closed: the bubble idles and time moves
       assert.equal(time.now().getTime(), EPOCH + time.Hour);
     });
+  });
+
+  test("a goroutine awaiting two bubble waits at once is durably blocked until both end", async () => {
+    await synctest.test(async () => {
+      const a = new Chan<number>();
+      const b = new Chan<number>();
+      let got: (number | undefined)[] = [];
+      const g = go(async () => {
+        got = await Promise.all([a.recv(), b.recv()]);
+      });
+      await synctest.wait(); // both receives are durable: wait returns
+      assert.match(runtime.dump(), new RegExp(`goroutine ${g.id} \\[chan receive \\(durable\\)`));
+      await a.send(1);
+      await synctest.wait(); // still durably blocked on b
+      assert.match(runtime.dump(), new RegExp(`goroutine ${g.id} \\[chan receive \\(durable\\)`));
+      await b.send(2);
+      await synctest.wait();
+      assert.deepEqual(got, [1, 2]);
+    });
+  });
+
+  test("one non-durable wait among several keeps the goroutine non-durable", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    const ch = new Chan<void>(1);
+    const run = synctest.test(async () => {
+      const bubbleCh = new Chan<number>();
+      go(async () => {
+        await Promise.all([bubbleCh.recv(), mu.lock()]); // the mutex wait is not durable
+        mu.unlock();
+        await ch.send(undefined);
+      });
+      await synctest.wait();
+      await bubbleCh.send(1);
+    });
+    assert.equal(await Promise.race([run.then(() => "finished"), realDelay(60)]), "timeout");
+    mu.unlock();
+    await run;
+    assert.deepEqual(ch.tryRecv(), [undefined, true]);
   });
 
   test("a real timer started in the bubble counts as in flight", async () => {
