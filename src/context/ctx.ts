@@ -276,7 +276,7 @@ export class CancelCtx extends BaseCtx implements Node {
     return a.signal;
   }
 
-  /** @internal Child's view: its parent was cancelled (it is already out of the parent's list). */
+  /** Child's view (library-internal): its parent was cancelled (it is already out of the parent's list). */
   parentDone(err: Error, cause: Error): void {
     this.cancel(false, err, cause);
   }
