@@ -18,16 +18,17 @@ import {
   type BubbleHooks,
   type G,
   currentG,
-  defer,
   doneWith,
   done,
+  defer,
   mustYield,
   park,
   pending,
   ready,
+  wake,
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
-import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ } from "./waitq.js";
+import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
 
 /**
  * ChanClosedError is thrown for misuse of a channel's closed state: a send on a closed channel
@@ -42,8 +43,15 @@ export class ChanClosedError extends Error {
 export let polledValue: unknown = undefined;
 export let polledOk = false;
 
-/** Settles a parked sudog: `elem`/`ok` for receivers, `closedSend` for senders woken by close. */
-export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean): void {
+/**
+ * Settles a parked sudog: `elem`/`ok` for receivers, `closedSend` for senders woken by close.
+ *
+ * `hold`: the woken goroutine runs when the waker blocks (see `wake` in scheduler.ts), which lets the
+ * two ends of a buffered channel work in batches instead of alternating value by value. On an unbuffered
+ * channel the waker must block after one value anyway, so holding gains nothing there and the waiter is
+ * settled at once.
+ */
+export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean, hold: boolean): void {
   ready(sg.g, sg.durable);
   const sel = sg.sel;
   if (sel !== null) {
@@ -57,15 +65,25 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean)
       const other = all[i];
       if (other !== sg) other.queue?.remove(other);
     }
-    if (mustYield) defer(sel.resolve);
+    if (hold) wake(sel.resolve);
+    else if (mustYield) defer(sel.resolve);
     else sel.resolve();
     return;
   }
-  if (mustYield) defer(() => settle(sg, elem, ok, closedSend));
-  else settle(sg, elem, ok, closedSend);
+  sg.elem = elem;
+  sg.ok = ok;
+  sg.closedSend = closedSend;
+  if (hold) wake(sg);
+  else if (mustYield) defer(() => settle(sg));
+  else settle(sg);
 }
 
-function settle(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean): void {
+setSudogSettler(settle);
+
+/** Settles a channel waiter's promise from what `fire` stored on it. */
+export function settle(sg: Sudog): void {
+  const elem = sg.elem;
+  const ok = sg.ok;
   switch (sg.mode) {
     case M_RECV:
       (sg.resolve as (v: unknown) => void)(elem);
@@ -77,7 +95,7 @@ function settle(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean): voi
       (sg.resolve as (v: unknown) => void)(ok ? { value: elem, done: false } : { value: undefined, done: true });
       break;
     default:
-      if (closedSend) sg.reject!(new ChanClosedError("send on closed channel"));
+      if (sg.closedSend) sg.reject!(new ChanClosedError("send on closed channel"));
       else (sg.resolve as (v: unknown) => void)(undefined);
   }
 }
@@ -291,8 +309,8 @@ export class Chan<T> implements AsyncIterable<T> {
     if (this.closed) throw new ChanClosedError("close of closed channel");
     this.closed = true;
     let sg: Sudog | null;
-    while ((sg = this.recvq.shift()) !== null) fire(sg, undefined, false, false);
-    while ((sg = this.sendq.shift()) !== null) fire(sg, undefined, false, true);
+    while ((sg = this.recvq.shift()) !== null) fire(sg, undefined, false, false, false);
+    while ((sg = this.sendq.shift()) !== null) fire(sg, undefined, false, true, false);
   }
 
   /**
@@ -327,7 +345,7 @@ export class Chan<T> implements AsyncIterable<T> {
       const sg = this.sendq.shift();
       if (sg !== null) {
         buf.push(sg.elem as T);
-        fire(sg, undefined, true, false);
+        fire(sg, undefined, true, false, true);
       }
       return true;
     }
@@ -335,7 +353,7 @@ export class Chan<T> implements AsyncIterable<T> {
     if (sg !== null) {
       polledValue = sg.elem;
       polledOk = true;
-      fire(sg, undefined, true, false);
+      fire(sg, undefined, true, false, this.cap > 0);
       return true;
     }
     if (this.closed) {
@@ -350,7 +368,7 @@ export class Chan<T> implements AsyncIterable<T> {
   pollSend(value: T): boolean {
     const sg = this.recvq.shift();
     if (sg !== null) {
-      fire(sg, value, true, false);
+      fire(sg, value, true, false, this.cap > 0);
       return true;
     }
     if (this.buf.length < this.cap) {

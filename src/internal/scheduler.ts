@@ -11,7 +11,8 @@
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
- *   by the next macrotask turn.
+ *   by the next macrotask turn; wakes held for the waker (`held`, see `wake`) are released, in order, when
+ *   any goroutine parks or when the microtask queue drains, whichever comes first.
  *
  * Why a context slot carried by V8 rather than a "current goroutine" variable set on resume: a
  * continuation after `await` runs when V8 drains the microtask queue, not when we settle the promise, so a
@@ -268,7 +269,7 @@ export function abandon(g: G): void {
 function exit(g: G): void {
   if (g.state === DEAD) return;
   g.state = DEAD;
-  updateDurable(g); // a goroutine that returned with waits still outstanding (abandoned) counts no more
+  if (g.bubble !== undefined) updateDurable(g); // one that returned with waits outstanding counts no more
   const p = g.prevG;
   const n = g.nextG;
   if (p !== null) p.nextG = n;
@@ -369,8 +370,12 @@ export function park(g: G, reason: string, durable: boolean): void {
     g.waitSince = burstNow();
     if (!deadlockHookInstalled) installDeadlockHook();
   }
-  if (!durable) g.nonDurable++;
-  updateDurable(g);
+  if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
+  if (g.bubble !== undefined) {
+    // Durability only matters to a bubble's idleness (and its dump).
+    if (!durable) g.nonDurable++;
+    updateDurable(g);
+  }
 }
 
 /**
@@ -379,9 +384,11 @@ export function park(g: G, reason: string, durable: boolean): void {
  */
 export function ready(g: G, durable: boolean): void {
   if (g.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (!durable) g.nonDurable--;
   if (--g.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
-  updateDurable(g);
+  if (g.bubble !== undefined) {
+    if (!durable) g.nonDurable--;
+    updateDurable(g);
+  }
 }
 
 function updateDurable(g: G): void {
@@ -463,9 +470,41 @@ export function defer(f: () => void): void {
  * Settles a woken goroutine's promise: `f` runs now, or at the next macrotask turn while a preemption is
  * pending. Primitives call `ready(g)` first, then `wake(() => resolve(...))`.
  */
-export function wake(f: () => void): void {
-  if (mustYield) deferred.push(f);
-  else f();
+export function wake(f: Settler): void {
+  if (mustYield) deferred.push(typeof f === "function" ? f : () => f.settle());
+  else {
+    held.push(f);
+    if (!heldFlushScheduled) {
+      heldFlushScheduled = true;
+      process.nextTick(flushHeld);
+    }
+  }
+}
+
+/** Something whose waiter can be settled: a function, or an object (a channel waiter) with `settle`. */
+export type Settler = (() => void) | { settle(): void };
+
+/**
+ * Wakes held back until the waker blocks (Go's runnext on one P: a woken goroutine runs when the
+ * goroutine that woke it blocks or is preempted). A sender that hands a value to a parked receiver keeps
+ * running and fills the buffer instead of alternating with the receiver one value at a time. Released
+ * when any goroutine parks, or when the microtask queue drains (a nextTick queued from a promise
+ * reaction runs only then, still before any timer or I/O). Settling only queues promise reactions, so
+ * the release loop cannot re-enter `wake`.
+ */
+const held: Settler[] = [];
+let heldFlushScheduled = false;
+function flushHeld(): void {
+  heldFlushScheduled = false;
+  releaseHeld();
+}
+function releaseHeld(): void {
+  for (let i = 0; i < held.length; i++) {
+    const h = held[i];
+    if (typeof h === "function") h();
+    else h.settle();
+  }
+  held.length = 0;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();

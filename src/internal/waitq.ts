@@ -35,6 +35,12 @@ export interface SelectState {
   durable: boolean;
 }
 
+let settleSudog: (sg: Sudog) => void = () => {};
+/** Installed by chan.ts (which knows the error types) so that a woken sudog can settle itself. */
+export function setSudogSettler(f: (sg: Sudog) => void): void {
+  settleSudog = f;
+}
+
 /** A goroutine waiting in one channel's queue (Go's sudog). */
 export class Sudog {
   next: Sudog | null = null;
@@ -45,6 +51,12 @@ export class Sudog {
   ok = false;
   /** What this waiter's park said (for a select: the select's). */
   durable = false;
+  /** A send waiter woken by close: it rejects. */
+  closedSend = false;
+  /** Set by the channel engine: settles this waiter's promise from elem/ok/closedSend. */
+  settle(): void {
+    settleSudog(this);
+  }
   resolve: ((v: never) => void) | null = null;
   reject: ((e: unknown) => void) | null = null;
   constructor(
