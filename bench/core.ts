@@ -10,7 +10,7 @@
  *   repeat for at least `--warmup-ms` (default 150 ms) of warm-up, the batch is re-sized from the warm
  *   speed to last about `--sample-ms` (default 40 ms), then `--samples` (default 7) batches are timed
  *   with `process.hrtime.bigint()` and the median ns/op is reported. The spawn workload has a fixed size
- *   (200,000 goroutines per batch) and 5 samples.
+ *   (200,000 goroutines per batch) and 7 samples.
  * - No forced GC between batches by default (see FORCE_GC): batches are long enough to pay for their own
  *   collections.
  * - ORDER MATTERS: with its AsyncLocalStorage backend (Node 20 without the native addon, or
@@ -42,7 +42,7 @@ function option(name: string, fallback: string): string {
 const SAMPLE_MS = Number(option("sample-ms", "40"));
 const SAMPLES = Math.max(3, Number(option("samples", "7")));
 const SPAWN_N = Number(option("spawn-n", "200000"));
-const SPAWN_SAMPLES = Math.max(3, Number(option("spawn-samples", "5")));
+const SPAWN_SAMPLES = Math.max(3, Number(option("spawn-samples", "7")));
 const ONLY = option("only", "")
   .split(",")
   .map((s) => s.trim())
