@@ -6,15 +6,16 @@
  *   lock generation), or the shared `TRY_OWNER` token after a `tryLock`. A guard unlocks only while it is
  *   the owner, so a guard disposed twice, or after a direct `unlock`, never unlocks a later holder.
  * - `owner === null && q.first !== null` implies `woken`: whenever the lock is free while goroutines
- *   wait, exactly one woken waiter is on its way to retry (Go's mutexWoken), so an unlock never wakes a
- *   second waiter for the same free lock.
+ *   wait, exactly one chance for the head waiter is pending (Go's mutexWoken), so an unlock never
+ *   schedules a second one for the same free lock.
  * - `starving` implies `owner !== null`: in starvation mode the lock passes from the unlocker straight to
  *   the head waiter and is never observed free, so newcomers cannot barge and queue at the tail.
- * - Normal mode: unlock frees the lock and wakes the head waiter, which retries from a microtask (one
- *   shared by every waiter woken in the same turn). In between, any goroutine calling `lock` takes the
- *   free lock on the fast path (barging). A woken waiter
- *   that loses goes back to the *front* of the queue; if it has waited more than 1 ms since it first
- *   queued it switches the mutex to starvation mode.
+ * - Normal mode: unlock frees the lock and gives the head waiter its chance from a microtask (one shared
+ *   by every mutex unlocked in the same turn). In between, any goroutine calling `lock` takes the free
+ *   lock on the fast path (barging). If the lock is still free at the chance, it is handed to the head
+ *   waiter; if a barger took it, the waiter stays first in line, parked (Go wakes it to lose and sleep
+ *   again: the same outcome, minus a wake and a park), and if it has waited more than 1 ms since it
+ *   first queued the mutex switches to starvation mode.
  * - Starvation mode ends when the waiter that receives the lock is the last one, or waited under 1 ms.
  *
  * Why barging at all: a goroutine that unlocks and immediately re-locks (a hot loop) keeps running on
@@ -127,13 +128,14 @@ export class MutexGuard extends WaitNode implements Disposable {
   }
 }
 
-// Woken waiters retry from one shared microtask: `.then` on a settled promise costs less than
-// queueMicrotask (which wraps every callback in an AsyncResource) and needs no closure per waiter.
-let retryQ: MutexGuard[] = [];
+// After a normal-mode unlock the head waiter gets its chance one microtask later, from one shared
+// microtask: `.then` on a settled promise costs less than queueMicrotask (which wraps every callback in an
+// AsyncResource) and needs no closure per mutex.
+let retryQ: Mutex[] = [];
 let retryScheduled = false;
 const SETTLED: Promise<void> = Promise.resolve();
-function scheduleRetry(w: MutexGuard): void {
-  retryQ.push(w);
+function scheduleRetry(m: Mutex): void {
+  retryQ.push(m);
   if (!retryScheduled) {
     retryScheduled = true;
     void SETTLED.then(drainRetries);
@@ -143,7 +145,7 @@ function drainRetries(): void {
   const q = retryQ;
   retryQ = [];
   retryScheduled = false;
-  for (let i = 0; i < q.length; i++) q[i].mu.retry(q[i]);
+  for (let i = 0; i < q.length; i++) q[i].retry();
 }
 
 /**
@@ -253,29 +255,34 @@ export class Mutex implements Locker {
       else w.grant();
       return;
     }
-    // Normal mode: free the lock; wake the head waiter unless one is already on its way.
+    // Normal mode: free the lock; the head waiter gets its chance one microtask later unless a chance is
+    // already pending. Meanwhile anyone calling `lock` may take the free lock (barging).
     this.owner = null;
     if (this.woken) return;
-    this.q.shift();
     this.woken = true;
-    ready(w.g!, false);
-    if (mustYield) defer(() => scheduleRetry(w));
-    else scheduleRetry(w);
+    if (mustYield) defer(() => scheduleRetry(this));
+    else scheduleRetry(this);
   }
 
-  /** @internal A woken waiter's turn: take the lock if still free, else back to the front of the line. */
-  retry(w: MutexGuard): void {
+  /**
+   * @internal The head waiter's chance (Go's woken waiter competing for the lock). If the lock is still
+   * free it is handed over; if a barging goroutine took it, the waiter simply stays first in line —
+   * rather than being woken to lose and park again, which is the same outcome at the cost of a wake and a
+   * park — and, if it has waited more than 1 ms, the mutex switches to starvation mode.
+   */
+  retry(): void {
     this.woken = false;
-    if (this.owner === null) {
-      this.owner = w.owner;
-      if (mustYield) defer(() => w.grant());
-      else w.grant();
+    const w = this.q.first;
+    if (w === null) return;
+    if (this.owner !== null) {
+      if (performance.now() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
       return;
     }
-    // A barging goroutine got it first.
-    if (performance.now() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
-    this.q.pushFront(w);
-    park(w.g!, "sync.Mutex.Lock", false);
+    this.q.shift();
+    this.owner = w.owner;
+    ready(w.g!, false);
+    if (mustYield) defer(() => w.grant());
+    else w.grant();
   }
 
   /**
