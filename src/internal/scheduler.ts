@@ -44,6 +44,9 @@ export interface BubbleHooks {
   readonly clock: import("./clock.js").Clock;
 }
 
+/** Shared by every goroutine started without arguments (one array, not one per goroutine). */
+const NO_ARGS: unknown[] = [];
+
 /** A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. */
 export class G {
   state = RUNNABLE;
@@ -58,7 +61,7 @@ export class G {
   /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
   durable = false;
   /** The arguments to start `fn` with; dropped once it has started. */
-  args: unknown[] = [];
+  args: unknown[] = NO_ARGS;
   /** Registry list links; owned by the registry. */
   prevG: G | null = null;
   nextG: G | null = null;
@@ -157,7 +160,6 @@ function crashOnDrainError(e: unknown): void {
 /** Goroutines created but not yet started, oldest first; drained by one microtask. */
 let pendingG: G[] = [];
 let drainScheduled = false;
-const noArgs: unknown[] = [];
 
 /**
  * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
@@ -172,7 +174,7 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
     creationStacks ? captureSite(skip) : undefined,
     bubble ?? parent.bubble,
   );
-  g.args = args.length === 0 ? noArgs : args;
+  g.args = args.length === 0 ? NO_ARGS : args;
   g.nextG = head;
   head.prevG = g;
   head = g;
@@ -224,7 +226,7 @@ function requeue(gs: G[]): void {
 function start(g: G): void {
   const fn = g.fn as (...a: unknown[]) => unknown;
   const args = g.args;
-  g.args = noArgs;
+  g.args = NO_ARGS;
   let r: unknown;
   try {
     r = args.length === 0 ? fn() : fn(...args);
