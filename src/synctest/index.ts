@@ -49,8 +49,8 @@ export interface T {
  *   const start = time.now();
  *   const done = new Chan<void>();
  *   go(async () => { await time.sleep(time.Hour); done.close(); });
- *   await done.recv();
- *   console.log(time.since(start) === time.Hour); // true, at once in real time
+ *   await done.recv(); // an hour of virtual time: no real time passes
+ *   console.log(time.since(start) === time.Hour); // true
  * });
  * ```
  */
