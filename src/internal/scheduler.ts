@@ -342,7 +342,9 @@ export function createdBy(g: G): string {
   const site = creationSite(g);
   if (site === undefined) return `created in goroutine ${g.parentId}`;
   const [fn, where] = site;
-  return `created by ${fn === "" ? "anonymous" : fn} in goroutine ${g.parentId}\n\t${where}`;
+  // A frame without a function name is top-level code (Go's main.main) when the main goroutine made it.
+  const named = fn !== "" && fn !== "<anonymous>" ? fn : g.parentId === 1 ? "main" : "anonymous";
+  return `created by ${named} in goroutine ${g.parentId}\n\t${where}`;
 }
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
