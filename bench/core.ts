@@ -30,23 +30,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from "ts-chan";
 import { channel as cspChannel, select as cspSelect, type Channel as CspChannel } from "@thi.ng/csp";
+import { ONLY, option, samples } from "./options.js";
 
 // ---- options -----------------------------------------------------------------------------------------
 
-function option(name: string, fallback: string): string {
-  const prefix = `--${name}=`;
-  for (const a of process.argv.slice(2)) if (a.startsWith(prefix)) return a.slice(prefix.length);
-  return fallback;
-}
-
 const SAMPLE_MS = Number(option("sample-ms", "40"));
-const SAMPLES = Math.max(3, Number(option("samples", "7")));
+const SAMPLES = samples(7);
 const SPAWN_N = Number(option("spawn-n", "200000"));
 const SPAWN_SAMPLES = Math.max(3, Number(option("spawn-samples", "7")));
-const ONLY = option("only", "")
-  .split(",")
-  .map((s) => s.trim())
-  .filter((s) => s !== "");
 const JSON_OUT = option("json", "");
 /** Internal: measure goroutine only and write its numbers to --json (used for the als comparison). */
 const OURS_ONLY = process.argv.includes("--ours-only");

@@ -27,6 +27,7 @@ import { Mutex as AMutex, Semaphore as ASemaphore } from "async-mutex";
 import { Sema } from "async-sema";
 import pLimit from "p-limit";
 import { WaitGroup as JWaitGroup } from "@jpwilliams/waitgroup";
+import { ONLY, option, samples } from "./options.js";
 
 const require = createRequire(import.meta.url);
 interface PeerRW {
@@ -41,17 +42,8 @@ const peerSingleflight = require("singleflight") as (
 
 // ---- options -----------------------------------------------------------------------------------------
 
-function option(name: string, fallback: string): string {
-  const prefix = `--${name}=`;
-  for (const a of process.argv.slice(2)) if (a.startsWith(prefix)) return a.slice(prefix.length);
-  return fallback;
-}
 const SAMPLE_MS = Number(option("sample-ms", "40"));
-const SAMPLES = Math.max(3, Number(option("samples", "5")));
-const ONLY = option("only", "")
-  .split(",")
-  .map((s) => s.trim())
-  .filter((s) => s !== "");
+const SAMPLES = samples(5);
 const want = (id: string): boolean => ONLY.length === 0 || ONLY.some((o) => id.startsWith(o));
 
 setFlagsFromString("--expose-gc");

@@ -151,11 +151,8 @@ abstract class BaseCtx implements Context {
   abstract toString(): string;
 }
 
-/** background() and todo(): never cancelled, no values, no deadline. */
-class EmptyCtx extends BaseCtx {
-  constructor(private readonly name: string) {
-    super();
-  }
+/** A context that can never be cancelled and has no deadline: background, todo and withoutCancel. */
+abstract class NeverDoneCtx extends BaseCtx {
   deadline(): undefined {
     return undefined;
   }
@@ -167,6 +164,13 @@ class EmptyCtx extends BaseCtx {
   }
   get signal(): AbortSignal {
     return NEVER;
+  }
+}
+
+/** background() and todo(): never cancelled, no values, no deadline. */
+class EmptyCtx extends NeverDoneCtx {
+  constructor(private readonly name: string) {
+    super();
   }
   toString(): string {
     return this.name;
@@ -206,21 +210,9 @@ export class ValueCtx extends BaseCtx {
 }
 
 /** withoutCancel: the parent's values, none of its cancellation or deadline. */
-export class WithoutCancelCtx extends BaseCtx {
+export class WithoutCancelCtx extends NeverDoneCtx {
   constructor(readonly parent: Context) {
     super();
-  }
-  deadline(): undefined {
-    return undefined;
-  }
-  done(): Chan<void> {
-    return NIL_DONE;
-  }
-  err(): undefined {
-    return undefined;
-  }
-  get signal(): AbortSignal {
-    return NEVER;
   }
   toString(): string {
     return `${contextName(this.parent)}.WithoutCancel`;

@@ -11,20 +11,7 @@ import { go } from "../../src/go.js";
 import { recv, select, send } from "../../src/select.js";
 import * as sched from "../../src/internal/scheduler.js";
 import { type Tracked, track, turns } from "./helpers.js";
-
-/**
- * Completes operations synchronously until the scheduler decides the current burst has run too long and
- * wakes must wait for the next macrotask (a time slice is about 10 ms). Fails after a second.
- */
-function forcePreemption(): void {
-  const big = new Chan<number>(1 << 20);
-  const start = performance.now();
-  while (!sched.mustYield) {
-    assert.ok(performance.now() - start < 1000, "preemption never became pending");
-    void big.send(0); // a completed send counts one operation
-    big.tryRecv();
-  }
-}
+import { forcePreemption } from "../support/preempt.js";
 
 /** Starts `n` goroutines running `op(i)` in order; each is parked before the next starts. */
 async function parked<T>(n: number, op: (i: number) => Promise<T>): Promise<Tracked<T>[]> {

@@ -15,7 +15,7 @@ import { Chan, ChanClosedError } from "../../src/internal/chan.js";
 import { go } from "../../src/go.js";
 import { recv, select, send, type SelectCase } from "../../src/select.js";
 import { turns } from "./helpers.js";
-import * as sched from "../../src/internal/scheduler.js";
+import { forcePreemption } from "../support/preempt.js";
 
 const RUNS = 200;
 
@@ -217,17 +217,6 @@ function assertCannotRecv(c: Chan<number>, i: number): void {
   assert.ok(!c.closed, `channel ${i}: a receive was refused although it is closed`);
   assert.equal(c.len, 0, `channel ${i}: a receive was refused although values are buffered`);
   assert.equal(c.sendq.size, 0, `channel ${i}: a receive was refused although a sender is waiting`);
-}
-
-/** Completes operations until the scheduler defers wakes to the next macrotask (see preempt.test.ts). */
-function forcePreemption(): void {
-  const big = new Chan<number>(1 << 20);
-  const start = performance.now();
-  while (!sched.mustYield) {
-    assert.ok(performance.now() - start < 1000, "preemption never became pending");
-    void big.send(0);
-    big.tryRecv();
-  }
 }
 
 // ---- property 2: several goroutines ---------------------------------------------------------------------

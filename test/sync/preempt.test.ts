@@ -4,23 +4,11 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Chan } from "../../src/internal/chan.js";
-import * as sched from "../../src/internal/scheduler.js";
 import * as context from "../../src/context/index.js";
 import { Mutex, WaitGroup } from "../../src/sync/index.js";
 import { Weighted } from "../../src/semaphore/index.js";
 import { settle, spin } from "./helpers.js";
-
-/** Completes operations until the scheduler says wakes must wait for the next macrotask turn. */
-function forcePreemption(): void {
-  const big = new Chan<number>(1 << 20);
-  const start = performance.now();
-  while (!sched.mustYield) {
-    assert.ok(performance.now() - start < 1000, "preemption never became pending");
-    void big.send(0);
-    big.tryRecv();
-  }
-}
+import { forcePreemption } from "../support/preempt.js";
 
 function track<T>(p: Promise<T>): { state: "pending" | "fulfilled" | "rejected"; value?: T } {
   const t: { state: "pending" | "fulfilled" | "rejected"; value?: T } = { state: "pending" };
