@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from "ts-chan";
 import { channel as cspChannel, select as cspSelect, type Channel as CspChannel } from "@thi.ng/csp";
-import { ONLY, option, samples } from "./options.js";
+import { ONLY, type Run, option, samples, timed as timedWith } from "./harness.js";
 
 // ---- options -----------------------------------------------------------------------------------------
 
@@ -62,15 +62,8 @@ const WARMUP_MS = Number(option("warmup-ms", "150"));
 
 // ---- sampling ----------------------------------------------------------------------------------------
 
-/** Runs `n` operations of one workload; resolves when all are done. */
-type Run = (n: number) => Promise<void>;
+const timed = (run: Run, n: number): Promise<number> => timedWith(run, n, gc);
 
-async function timed(run: Run, n: number): Promise<number> {
-  gc();
-  const t0 = process.hrtime.bigint();
-  await run(n);
-  return Number(process.hrtime.bigint() - t0);
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

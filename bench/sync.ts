@@ -27,7 +27,7 @@ import { Mutex as AMutex, Semaphore as ASemaphore } from "async-mutex";
 import { Sema } from "async-sema";
 import pLimit from "p-limit";
 import { WaitGroup as JWaitGroup } from "@jpwilliams/waitgroup";
-import { ONLY, option, samples } from "./options.js";
+import { ONLY, type Run, option, samples, timed as timedWith } from "./harness.js";
 
 const require = createRequire(import.meta.url);
 interface PeerRW {
@@ -51,15 +51,8 @@ const gc = runInNewContext("gc") as () => void;
 
 // ---- sampling ----------------------------------------------------------------------------------------
 
-/** Runs `n` operations of one workload. */
-type Run = (n: number) => Promise<void>;
+const timed = (run: Run, n: number): Promise<number> => timedWith(run, n, gc);
 
-async function timed(run: Run, n: number): Promise<number> {
-  gc();
-  const t0 = process.hrtime.bigint();
-  await run(n);
-  return Number(process.hrtime.bigint() - t0);
-}
 
 async function measure(run: Run, minN = 1000): Promise<number> {
   let n = minN;
