@@ -16,7 +16,7 @@
  *   from the registry) so the process-exit deadlock check does not report them twice.
  */
 import { createHook } from "node:async_hooks";
-import type { Clock, TimerHandle } from "./clock.js";
+import { type Clock, type TimerHandle, realClock } from "./clock.js";
 import * as gls from "./gls.js";
 import {
   type BubbleHooks,
@@ -271,7 +271,7 @@ export class Bubble implements BubbleHooks, Clock {
     runOutside(() => setImmediate(() => this.check()));
   }
 
-  private recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  private recheckTimer: TimerHandle | undefined;
 
   /**
    * Every goroutine is durably blocked and only real resources (a socket, a timer, a file read) keep the
@@ -282,10 +282,10 @@ export class Bubble implements BubbleHooks, Clock {
   private recheckSoon(): void {
     if (this.recheckTimer !== undefined) return;
     this.recheckTimer = runOutside(() =>
-      setTimeout(() => {
+      realClock.setTimer(realClock.now() + 1, () => {
         this.recheckTimer = undefined;
         this.scheduleCheck();
-      }, 1),
+      }),
     );
   }
 
@@ -379,7 +379,7 @@ export class Bubble implements BubbleHooks, Clock {
   private finish(err: unknown): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.recheckTimer !== undefined) clearTimeout(this.recheckTimer);
+    this.recheckTimer?.clear();
     for (const g of this.members) abandon(g);
     this.members.clear();
     for (const [id, t] of tracked) if (t.bubble === this) tracked.delete(id);

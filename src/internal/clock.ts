@@ -31,6 +31,15 @@ export interface Clock {
 
 const origin = performance.timeOrigin;
 
+/**
+ * Real elapsed time in milliseconds (monotonic), for scheduling decisions that must use the real clock
+ * even inside a synctest bubble: preemption time slices, the mutex's starvation threshold, how long a
+ * goroutine has waited in the dump. User-visible time goes through {@link clockOf}.
+ */
+export function monoNow(): number {
+  return performance.now();
+}
+
 class RealTimer implements TimerHandle {
   fired = false;
   keepAlive = true;

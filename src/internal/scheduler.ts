@@ -21,6 +21,7 @@
  */
 import { writeSync } from "node:fs";
 import * as gls from "./gls.js";
+import { monoNow } from "./clock.js";
 
 /** Goroutine states, as the dump prints them. */
 export const RUNNABLE = 0;
@@ -52,7 +53,7 @@ export class G {
   state = RUNNABLE;
   /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
   waitReason = "";
-  /** performance.now() when it parked. */
+  /** monoNow() when it parked (the start of that microtask burst). */
   waitSince = 0;
   /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
   parks = 0;
@@ -424,7 +425,7 @@ let deferred: (() => void)[] = [];
 function burstNow(): number {
   if (!probePending) {
     probePending = true;
-    burstStart = performance.now();
+    burstStart = monoNow();
     setImmediate(probe);
   }
   return burstStart;
@@ -442,7 +443,7 @@ function probe(): void {
 export function tick(): void {
   if ((++ops & 255) !== 0) return;
   if (!probePending) burstNow();
-  else if (performance.now() - burstStart > SLICE_MS) mustYield = true;
+  else if (monoNow() - burstStart > SLICE_MS) mustYield = true;
 }
 
 // Promise capability without a closure per promise: `new Promise(capture)` leaves its functions here.
@@ -593,7 +594,7 @@ export function describe(g: G, now: number, cur: G): string {
 
 /** Go's goroutine dump of every live goroutine, oldest first. */
 export function dump(filter?: (g: G) => boolean): string {
-  const now = performance.now();
+  const now = monoNow();
   const cur = currentG();
   const parts: string[] = [];
   for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur));

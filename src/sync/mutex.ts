@@ -24,7 +24,7 @@
  * waiter waits much more than 1 ms behind a barging goroutine. (When nobody barges, bench/sync.ts
  * measures the retry hop at about the cost of a hand-off's clock read: the two modes cost the same.)
  *
- * Why performance.now() and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
+ * Why the real clock (monoNow) and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
  * fairness measured in real time spent not running, not user-visible time. Inside a synctest bubble the
  * fake clock stands still while any goroutine is runnable (and a mutex wait is not durable), so with the
  * fake clock a starving waiter would never be detected. park's own time stamp is taken once per microtask
@@ -33,6 +33,7 @@
  */
 import { type G, currentG, defer, doneWith, mustYield, park, pending, ready } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "./waitlist.js";
+import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
 export const STARVATION_THRESHOLD_MS = 1;
@@ -103,7 +104,7 @@ export class MutexGuard extends WaitNode implements Disposable {
   // While its lock call waits, the guard is also the waiter (one allocation instead of two).
   /** @internal The goroutine waiting, while queued. */
   g: G | null = null;
-  /** @internal performance.now() when it first queued; kept across re-queues (Go's waitStartTime). */
+  /** @internal monoNow() when it first queued; kept across re-queues (Go's waitStartTime). */
   since = 0;
   /** @internal Who becomes the owner when this waiter is granted: itself, or a caller's guard (Cond). */
   owner: object = this;
@@ -249,7 +250,7 @@ export class Mutex implements Locker {
       // Starvation mode: hand the lock straight to the head waiter; it is never observed free.
       this.q.shift();
       this.owner = w.owner;
-      if (this.q.first === null || performance.now() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
+      if (this.q.first === null || monoNow() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
       ready(w.g!, false);
       if (mustYield) defer(() => w.grant()); // preemption pending: settle at the next macrotask turn
       else w.grant();
@@ -275,7 +276,7 @@ export class Mutex implements Locker {
     const w = this.q.first;
     if (w === null) return;
     if (this.owner !== null) {
-      if (performance.now() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
+      if (monoNow() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
       return;
     }
     this.q.shift();
@@ -294,7 +295,7 @@ export class Mutex implements Locker {
   private stamp(): number {
     if (this.q.first === null || ++this.stampUses >= STAMP_REUSE) {
       this.stampUses = 0;
-      this.lastStamp = performance.now();
+      this.lastStamp = monoNow();
     }
     return this.lastStamp;
   }
