@@ -20,12 +20,11 @@ import {
   currentG,
   doneWith,
   done,
-  defer,
-  mustYield,
   park,
   pending,
   ready,
   wake,
+  wakeNow,
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
 import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
@@ -66,16 +65,14 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean,
       if (other !== sg) other.queue?.remove(other);
     }
     if (hold) wake(sel.resolve);
-    else if (mustYield) defer(sel.resolve);
-    else sel.resolve();
+    else wakeNow(sel.resolve);
     return;
   }
   sg.elem = elem;
   sg.ok = ok;
   sg.closedSend = closedSend;
   if (hold) wake(sg);
-  else if (mustYield) defer(() => settle(sg));
-  else settle(sg);
+  else wakeNow(sg);
 }
 
 setSudogSettler(settle);

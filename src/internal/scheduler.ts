@@ -472,11 +472,13 @@ export function defer(f: () => void): void {
 }
 
 /**
- * Settles a woken goroutine's promise: `f` runs now, or at the next macrotask turn while a preemption is
- * pending. Primitives call `ready(g)` first, then `wake(() => resolve(...))`.
+ * Settles a woken goroutine's promise the way Go's runnext does: the woken goroutine runs when its waker
+ * blocks (parks) or the microtask queue drains, or at the next macrotask turn while a preemption is
+ * pending. Primitives call `ready(g, durable)` first, then `wake(...)`. Channel hand-offs on unbuffered
+ * channels, close and the mutex's grants use {@link wakeNow} instead.
  */
 export function wake(f: Settler): void {
-  if (mustYield) deferred.push(typeof f === "function" ? f : () => f.settle());
+  if (mustYield) deferred.push(asFunction(f));
   else {
     held.push(f);
     if (!heldFlushScheduled) {
@@ -488,6 +490,17 @@ export function wake(f: Settler): void {
 
 /** Something whose waiter can be settled: a function, or an object (a channel waiter) with `settle`. */
 export type Settler = (() => void) | { settle(): void };
+
+function asFunction(f: Settler): () => void {
+  return typeof f === "function" ? f : () => f.settle();
+}
+
+/** Settles at once, or at the next macrotask turn while a preemption is pending (no holding). */
+export function wakeNow(f: Settler): void {
+  if (mustYield) deferred.push(asFunction(f));
+  else if (typeof f === "function") f();
+  else f.settle();
+}
 
 /**
  * Wakes held back until the waker blocks (Go's runnext on one P: a woken goroutine runs when the

@@ -6,6 +6,9 @@
  * - push, shift and remove are O(1); removal is what lets a finished select take its other cases out of
  *   every channel at once, so no stale waiter is ever left behind (a select looping on a quiet channel
  *   would otherwise grow that channel's queue without bound).
+ * - Why not sync/waitlist.ts's WaitList, which is the same list: that one serves five node classes, so
+ *   its methods' property accesses are megamorphic; the channel queue sees only Sudogs and stays
+ *   monomorphic on the hottest path of the library.
  * - `push` and `remove` are the only mutators (`shift` goes through `remove`), so a subclass that
  *   overrides those two sees every waiter arrive and leave; time/weak.ts relies on it to keep a timer
  *   channel's Node timer alive exactly while someone waits on the channel.

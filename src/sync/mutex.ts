@@ -31,7 +31,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, doneWith, mustYield, park, pending, ready } from "../internal/scheduler.js";
+import { type G, currentG, defer, doneWith, mustYield, park, pending, ready, wakeNow } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 import { monoNow } from "../internal/clock.js";
 
@@ -120,8 +120,8 @@ export class MutexGuard extends WaitNode implements Disposable {
   [Symbol.dispose](): void {
     if (this.mu.owner === this) this.mu.release();
   }
-  /** @internal Settles the waiting lock call with its owner. */
-  grant(): void {
+  /** @internal Settles the waiting lock call with its owner (a scheduler Settler). */
+  settle(): void {
     const r = this.resolve as (v: object) => void;
     this.resolve = this.reject = null;
     this.g = null;
@@ -252,8 +252,7 @@ export class Mutex implements Locker {
       this.owner = w.owner;
       if (this.q.first === null || monoNow() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
       ready(w.g!, false);
-      if (mustYield) defer(() => w.grant()); // preemption pending: settle at the next macrotask turn
-      else w.grant();
+      wakeNow(w); // or at the next macrotask turn while a preemption is pending
       return;
     }
     // Normal mode: free the lock; the head waiter gets its chance one microtask later unless a chance is
@@ -282,8 +281,7 @@ export class Mutex implements Locker {
     this.q.shift();
     this.owner = w.owner;
     ready(w.g!, false);
-    if (mustYield) defer(() => w.grant());
-    else w.grant();
+    wakeNow(w);
   }
 
   /**

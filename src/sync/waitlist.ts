@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - A node is in at most one list at a time; `node.list` names it (null when in none).
- * - pushBack, pushFront, shift and remove are O(1) and allocate nothing: the links live in the node.
+ * - pushBack, shift and remove are O(1) and allocate nothing: the links live in the node.
  *   (Array#shift is O(n) and a queue of 10,000 waiters would make every grant a copy.)
  */
 
@@ -28,17 +28,6 @@ export class WaitList<N extends WaitNode> {
     if (this.last === null) this.first = n;
     else this.last.next = n;
     this.last = n;
-    this.size++;
-  }
-
-  /** Puts `n` at the head (a woken waiter that lost a race keeps its place, as in Go's semacquire lifo). */
-  pushFront(n: N): void {
-    n.list = this;
-    n.next = this.first;
-    n.prev = null;
-    if (this.first === null) this.last = n;
-    else this.first.prev = n;
-    this.first = n;
     this.size++;
   }
 
