@@ -1,0 +1,184 @@
+/**
+ * The shared heap: one growable SharedArrayBuffer that every thread of the process maps, so a shared
+ * object (a cross-thread channel, mutex, task record, encoded value) is just a byte offset into it and
+ * crosses threads as a number. The main thread makes it on first use; workers adopt it from their
+ * workerData before running any task.
+ *
+ * Layout: a header of int32 words (allocator state and a few well-known words), then blocks. Every block
+ * has an 8-byte header [size class, owner tag] before its payload; `alloc` returns the payload's offset,
+ * which is 8-aligned, so any typed view (Int32, Float64, BigInt64) can address it.
+ *
+ * Invariants:
+ * - A block's size is 2^class bytes including its header; a freed block goes on its class's free list
+ *   and is reused only for that class. The bump pointer only grows; the buffer grows with it.
+ * - Allocator state (bump, free lists) changes only under the allocator's spinlock, whose critical
+ *   sections are a few loads and stores (no allocation, no call out), so spinning is bounded.
+ * - Views are length-tracking, so a buffer grown by any thread is visible through them in every thread.
+ * - `alloc` returns zeroed memory: freed blocks are cleared on reuse.
+ *
+ * Why not one SharedArrayBuffer per object: a SharedArrayBuffer can only reach another thread through
+ * postMessage, which is asynchronous and targets one thread; a task queued in shared memory may be taken
+ * by any worker, which must be able to reach every object it refers to at once.
+ */
+import { isMainThread, workerData } from "node:worker_threads";
+
+/** Word indices of the header (int32). */
+export const W_MAGIC = 0;
+const W_ALLOC_LOCK = 1;
+const W_BUMP = 2;
+/** Source of thread numbers (main thread is 0). */
+export const W_THREAD_SEQ = 3;
+const W_FREE = 8; // 32 free-list heads, words 8..39
+/** First word the threads runtime may use for its own well-known state (words 64..127). */
+export const W_USER = 64;
+const HEADER_BYTES = 512;
+const MAGIC = 0x60_12_0a_11;
+const MIN_CLASS = 4; // 16 bytes
+const MAX_CLASS = 30; // 1 GiB
+
+/** The heap handle a worker receives in its workerData under this key. */
+export const HEAP_KEY = "goroutine.heap";
+
+function maxBytes(): number {
+  const mb = Number(process.env.GOROUTINE_SHARED_HEAP_MB ?? "1024");
+  if (!Number.isFinite(mb) || mb < 1) return 1024 * 1024 * 1024;
+  return Math.floor(mb) * 1024 * 1024;
+}
+
+/** The shared heap and its views. */
+export class Heap {
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly u8: Uint8Array;
+  readonly f64: Float64Array;
+  readonly i64: BigInt64Array;
+  readonly dv: DataView;
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab);
+    this.u32 = new Uint32Array(sab);
+    this.u8 = new Uint8Array(sab);
+    this.f64 = new Float64Array(sab);
+    this.i64 = new BigInt64Array(sab);
+    this.dv = new DataView(sab);
+  }
+
+  static create(): Heap {
+    const sab = new SharedArrayBuffer(4 * 1024 * 1024, { maxByteLength: maxBytes() });
+    const h = new Heap(sab);
+    h.i32[W_MAGIC] = MAGIC;
+    h.i32[W_BUMP] = HEADER_BYTES;
+    return h;
+  }
+
+  /**
+   * Allocates a zeroed block with room for `bytes` bytes and returns its payload's byte offset (8-aligned).
+   * @throws RangeError if the heap cannot grow enough (`GOROUTINE_SHARED_HEAP_MB` sets its limit).
+   */
+  alloc(bytes: number): number {
+    const need = bytes + 8;
+    let cls = MIN_CLASS;
+    while (1 << cls < need) {
+      if (++cls > MAX_CLASS) throw new RangeError(`threads: cannot allocate ${bytes} bytes of shared memory`);
+    }
+    const i32 = this.i32;
+    lockWord(i32, W_ALLOC_LOCK);
+    let block = i32[W_FREE + cls];
+    let reused = false;
+    if (block !== 0) {
+      i32[W_FREE + cls] = i32[(block + 8) >> 2]; // the next link lives in the first payload word
+      reused = true;
+    } else {
+      block = i32[W_BUMP];
+      const end = block + (1 << cls);
+      if (end > this.sab.byteLength && !this.growTo(end)) {
+        unlockWord(i32, W_ALLOC_LOCK);
+        throw new RangeError(
+          `threads: shared heap exhausted (${this.sab.byteLength} bytes in use; raise GOROUTINE_SHARED_HEAP_MB)`,
+        );
+      }
+      i32[W_BUMP] = end;
+    }
+    unlockWord(i32, W_ALLOC_LOCK);
+    i32[block >> 2] = cls;
+    i32[(block >> 2) + 1] = 0;
+    if (reused) this.u8.fill(0, block + 8, block + (1 << cls));
+    return block + 8;
+  }
+
+  /** The payload capacity of the block at `off` (at least what `alloc` was asked for). */
+  capacity(off: number): number {
+    return (1 << this.i32[(off - 8) >> 2]) - 8;
+  }
+
+  /** Returns the block at `off` to its free list. Freeing a block twice corrupts the heap. */
+  free(off: number): void {
+    const i32 = this.i32;
+    const block = off - 8;
+    const cls = i32[block >> 2];
+    lockWord(i32, W_ALLOC_LOCK);
+    i32[off >> 2] = i32[W_FREE + cls];
+    i32[W_FREE + cls] = block;
+    unlockWord(i32, W_ALLOC_LOCK);
+  }
+
+  /** Bytes taken from the buffer so far (blocks in use and on free lists). */
+  get used(): number {
+    return Atomics.load(this.i32, W_BUMP);
+  }
+
+  private growTo(end: number): boolean {
+    let size = this.sab.byteLength;
+    const max = this.sab.maxByteLength;
+    if (end > max) return false;
+    while (size < end) size = Math.min(max, size * 2);
+    try {
+      this.sab.grow(size);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * Takes a spinlock word (0 free, 1 held). For critical sections of a few instructions only: after a
+ * burst of failed attempts it sleeps briefly, which is allowed on every Node thread.
+ */
+export function lockWord(i32: Int32Array, idx: number): void {
+  if (Atomics.compareExchange(i32, idx, 0, 1) === 0) return;
+  let spins = 0;
+  while (Atomics.compareExchange(i32, idx, 0, 1) !== 0) {
+    if (++spins > 200) {
+      Atomics.wait(i32, idx, 1, 0.05);
+      spins = 0;
+    }
+  }
+}
+
+/** Releases a spinlock word taken with {@link lockWord}. */
+export function unlockWord(i32: Int32Array, idx: number): void {
+  Atomics.store(i32, idx, 0);
+}
+
+let theHeap: Heap | undefined;
+
+/** This thread's view of the process-wide shared heap (made on first use on the main thread). */
+export function heap(): Heap {
+  if (theHeap !== undefined) return theHeap;
+  const fromParent = !isMainThread ? (workerData as Record<string, unknown> | null)?.[HEAP_KEY] : undefined;
+  if (fromParent instanceof SharedArrayBuffer) {
+    theHeap = new Heap(fromParent);
+    if (theHeap.i32[W_MAGIC] !== MAGIC) throw new Error("threads: workerData carries a foreign shared heap");
+  } else {
+    theHeap = Heap.create();
+  }
+  return theHeap;
+}
+
+/** This thread's number: 0 on the main thread, a process-unique positive number on each worker. */
+let threadNo: number | undefined;
+export function threadNumber(): number {
+  if (threadNo === undefined) threadNo = isMainThread ? 0 : Atomics.add(heap().i32, W_THREAD_SEQ, 1) + 1;
+  return threadNo;
+}
