@@ -266,13 +266,45 @@ function reviveMarkers(v: unknown, seen: Set<object>): unknown {
 }
 
 // ---- blocks ------------------------------------------------------------------------------------------
+//
+// An encoding is [u32 length of what follows][payload]; for a list, the payload starts with a u32 count.
+// It can live in a block of its own (`encode*`) or be copied inline into a bigger record (`*ToScratch` +
+// `copyScratchTo`, which the task queue uses to avoid an allocation per small argument list).
 
 function toBlock(): number {
   const h = heap();
   const off = h.alloc(pos + 4);
-  h.dv.setUint32(off, pos, true);
-  h.u8.set(su8.subarray(0, pos), off + 4);
+  copyScratchTo(off);
   return off;
+}
+
+/** Copies the last scratch encoding (length word included) to byte offset `dst` of the heap. */
+export function copyScratchTo(dst: number): void {
+  const h = heap();
+  h.dv.setUint32(dst, pos, true);
+  h.u8.set(su8.subarray(0, pos), dst + 4);
+}
+
+/** Encodes one value into the scratch buffer and returns the encoding's size in bytes. */
+export function encodeValueToScratch(v: unknown, what = "the value"): number {
+  pos = 0;
+  writeValue(v, what);
+  return pos + 4;
+}
+
+/** Encodes a list of values into the scratch buffer and returns the encoding's size in bytes. */
+export function encodeValuesToScratch(vs: readonly unknown[], what = "argument"): number {
+  pos = 0;
+  ensure(4);
+  sdv.setUint32(0, vs.length, true);
+  pos = 4;
+  for (let i = 0; i < vs.length; i++) writeValue(vs[i], `${what} ${i + 1}`);
+  return pos + 4;
+}
+
+/** Moves the last scratch encoding into a new heap block and returns its offset. */
+export function scratchToBlock(): number {
+  return toBlock();
 }
 
 /**
@@ -282,18 +314,13 @@ function toBlock(): number {
  *   structured clone refuses).
  */
 export function encodeValue(v: unknown, what = "the value"): number {
-  pos = 0;
-  writeValue(v, what);
+  encodeValueToScratch(v, what);
   return toBlock();
 }
 
 /** Encodes a list of values (a task's arguments) into one heap block. */
 export function encodeValues(vs: readonly unknown[], what = "argument"): number {
-  pos = 0;
-  ensure(4);
-  sdv.setUint32(0, vs.length, true);
-  pos = 4;
-  for (let i = 0; i < vs.length; i++) writeValue(vs[i], `${what} ${i + 1}`);
+  encodeValuesToScratch(vs, what);
   return toBlock();
 }
 
@@ -371,23 +398,33 @@ function readValue(h: ReturnType<typeof heap>): unknown {
   }
 }
 
+/** Decodes the value encoded at byte offset `at` (a block or an inline copy); frees nothing. */
+export function readValueAt(at: number): unknown {
+  rpos = at + 4;
+  return readValue(heap());
+}
+
+/** Decodes the list of values encoded at byte offset `at`; frees nothing. */
+export function readValuesAt(at: number): unknown[] {
+  const h = heap();
+  const n = h.dv.getUint32(at + 4, true);
+  rpos = at + 8;
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = readValue(h);
+  return out;
+}
+
 /** Decodes the value in block `off` and frees the block unless `keep`. */
 export function decodeValue(off: number, keep = false): unknown {
-  const h = heap();
-  rpos = off + 4;
-  const v = readValue(h);
-  if (!keep) h.free(off);
+  const v = readValueAt(off);
+  if (!keep) heap().free(off);
   return v;
 }
 
 /** Decodes a list of values made by {@link encodeValues} and frees the block unless `keep`. */
 export function decodeValues(off: number, keep = false): unknown[] {
-  const h = heap();
-  const n = h.dv.getUint32(off + 4, true);
-  rpos = off + 8;
-  const out = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) out[i] = readValue(h);
-  if (!keep) h.free(off);
+  const out = readValuesAt(off);
+  if (!keep) heap().free(off);
   return out;
 }
 
