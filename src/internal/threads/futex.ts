@@ -60,32 +60,45 @@ export function waitWhile(idx: number, expected: number, reason: string): Promis
 }
 
 async function waitSlow(idx: number, expected: number, reason: string): Promise<void> {
-  const i32 = heap().i32;
   const g = currentG();
   park(g, reason, false);
   try {
-    // phase 1 — spin, letting this thread's other goroutines run between bursts.
-    const until = monoNow() + SPIN_MS;
-    let k = 0;
-    while (Atomics.load(i32, idx) === expected) {
-      if ((++k & 31) === 0) {
-        if (monoNow() > until) break;
-        await RESOLVED;
-      }
-    }
-    // phase 2 — park the thread's interest with the OS futex and keep the process alive meanwhile.
-    while (Atomics.load(i32, idx) === expected) {
-      const r = Atomics.waitAsync(i32, idx, expected);
-      if (!r.async) break;
-      hold();
-      try {
-        await r.value;
-      } finally {
-        release();
-      }
-    }
+    await spinThenPark(idx, expected);
   } finally {
     ready(g, false);
+  }
+}
+
+/**
+ * Like {@link waitWhile} but without parking any goroutine: for the runtime's own loops (a worker's
+ * idle wait, a thread's completion pump), which are not goroutines and must not show in the dump.
+ */
+export function waitWord(idx: number, expected: number): Promise<void> {
+  if (Atomics.load(heap().i32, idx) !== expected) return RESOLVED;
+  return spinThenPark(idx, expected);
+}
+
+async function spinThenPark(idx: number, expected: number): Promise<void> {
+  const i32 = heap().i32;
+  // phase 1 — spin, letting this thread's other goroutines run between bursts.
+  const until = monoNow() + SPIN_MS;
+  let k = 0;
+  while (Atomics.load(i32, idx) === expected) {
+    if ((++k & 31) === 0) {
+      if (monoNow() > until) break;
+      await RESOLVED;
+    }
+  }
+  // phase 2 — park the thread's interest with the OS futex and keep the process alive meanwhile.
+  while (Atomics.load(i32, idx) === expected) {
+    const r = Atomics.waitAsync(i32, idx, expected);
+    if (!r.async) break;
+    hold();
+    try {
+      await r.value;
+    } finally {
+      release();
+    }
   }
 }
 
