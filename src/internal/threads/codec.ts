@@ -58,6 +58,7 @@ const T_TYPED = 8;
 const T_ARRAYBUFFER = 9;
 const T_SHARED = 10;
 const T_CLONE = 11;
+const T_ERROR = 12;
 
 const typedKinds = [
   Int8Array,
@@ -185,6 +186,22 @@ function writeValue(v: unknown, what: string): void {
     return;
   }
   if (v instanceof SharedArrayBuffer) throw sabError(what);
+  if (v instanceof Error) {
+    // Structured clone keeps only message and stack; carry the name (a subclass's), cause and own fields.
+    const props: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) props[k] = (v as unknown as Record<string, unknown>)[k];
+    let bytes: Uint8Array;
+    try {
+      bytes = v8.serialize(
+        replaceShared({ name: v.name, message: v.message, stack: v.stack, cause: v.cause, props }, new Map()),
+      );
+    } catch {
+      bytes = v8.serialize({ name: v.name, message: v.message, stack: v.stack, props: {} });
+    }
+    su8[pos++] = T_ERROR;
+    writeBytes(bytes);
+    return;
+  }
   let bytes: Uint8Array;
   try {
     bytes = v8.serialize(replaceShared(v, new Map()));
@@ -393,9 +410,31 @@ function readValue(h: ReturnType<typeof heap>): unknown {
     }
     case T_CLONE:
       return reviveMarkers(v8.deserialize(new Uint8Array(readBytes(h))), new Set());
+    case T_ERROR:
+      return reviveError(reviveMarkers(v8.deserialize(new Uint8Array(readBytes(h))), new Set()));
     default:
       throw new Error(`threads: corrupt value encoding (tag ${tag})`);
   }
+}
+
+const errorKinds: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+function reviveError(x: unknown): Error {
+  const d = x as { name: string; message: string; stack?: string; cause?: unknown; props: Record<string, unknown> };
+  const Kind = Object.hasOwn(errorKinds, d.name) ? errorKinds[d.name] : Error;
+  const e = d.cause === undefined ? new Kind(d.message) : new Kind(d.message, { cause: d.cause });
+  if (e.name !== d.name) Object.defineProperty(e, "name", { value: d.name, configurable: true, writable: true });
+  if (d.stack !== undefined) e.stack = d.stack;
+  Object.assign(e, d.props);
+  return e;
 }
 
 /** Decodes the value encoded at byte offset `at` (a block or an inline copy); frees nothing. */

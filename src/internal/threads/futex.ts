@@ -73,24 +73,25 @@ async function waitSlow(idx: number, expected: number, reason: string): Promise<
  * Like {@link waitWhile} but without parking any goroutine: for the runtime's own loops (a worker's
  * idle wait, a thread's completion pump), which are not goroutines and must not show in the dump.
  */
-export function waitWord(idx: number, expected: number): Promise<void> {
+export function waitWord(idx: number, expected: number, stop?: () => boolean): Promise<void> {
   if (Atomics.load(heap().i32, idx) !== expected) return RESOLVED;
-  return spinThenPark(idx, expected);
+  return spinThenPark(idx, expected, stop);
 }
 
-async function spinThenPark(idx: number, expected: number): Promise<void> {
+/** `stop`: also return once it says so (checked between spin bursts and after every wake-up). */
+async function spinThenPark(idx: number, expected: number, stop?: () => boolean): Promise<void> {
   const i32 = heap().i32;
   // phase 1 — spin, letting this thread's other goroutines run between bursts.
   const until = monoNow() + SPIN_MS;
   let k = 0;
   while (Atomics.load(i32, idx) === expected) {
     if ((++k & 31) === 0) {
-      if (monoNow() > until) break;
+      if (monoNow() > until || stop?.() === true) break;
       await RESOLVED;
     }
   }
   // phase 2 — park the thread's interest with the OS futex and keep the process alive meanwhile.
-  while (Atomics.load(i32, idx) === expected) {
+  while (Atomics.load(i32, idx) === expected && stop?.() !== true) {
     const r = Atomics.waitAsync(i32, idx, expected);
     if (!r.async) break;
     hold();

@@ -1,0 +1,341 @@
+/**
+ * The threads runtime's shared state and the parts of it every thread runs: submitting a task, finishing
+ * one, and a thread's completion inbox. Worker-only parts (the scheduling loop) are in worker.ts; the
+ * main-thread handle (starting workers, replacing crashed ones, close) in src/threads/runtime.ts.
+ *
+ * Shared layout (int32 words of the shared heap):
+ * - Runtime control block (RCB): the global run queue, a work sequence word that idle workers wait on, the
+ *   idle count, the worker count, the closed flag, the task-name table, and one P block per worker.
+ * - P block: the worker's local run queue (runq.ts) and the head of its running list.
+ * - Task record: state, task index, arguments, result, the submitter's inbox and request id, a cancel
+ *   word, links. Small argument lists and results are stored inline in the record.
+ * - Inbox (one per thread): a lock-free stack of finished records; the owner takes all at once.
+ *
+ * Invariants:
+ * - A record's state goes QUEUED → RUNNING → OK | ERR, or QUEUED → CANCELLED (by its submitter, before
+ *   any worker started it), or RUNNING → LOST (by the main thread, when the worker running it died).
+ *   Every transition out of QUEUED is a compare-and-swap, so exactly one party owns what follows.
+ * - A record is pushed onto its submitter's inbox exactly once (when finished, cancelled-and-popped or
+ *   lost) and only the submitter frees or reuses it, after taking it from the inbox.
+ * - A worker links each record it runs into its P's running list (only it changes the list while it
+ *   lives), so when it dies the main thread finds exactly the records it was running.
+ */
+import { type Heap, heap, lockWord, unlockWord } from "./heap.js";
+import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPut, localPut } from "./runq.js";
+import {
+  copyScratchTo,
+  encodeValueToScratch,
+  encodeValuesToScratch,
+  readValueAt,
+  readValuesAt,
+  scratchToBlock,
+} from "./codec.js";
+import { waitWord } from "./futex.js";
+
+// ---- the runtime control block -----------------------------------------------------------------------
+
+export const MAX_WORKERS = 256;
+export const R_GQ = 0; // GQ_WORDS words
+export const R_WORK_SEQ = GQ_WORDS; // bumped after every submission
+export const R_IDLE = R_WORK_SEQ + 1; // workers waiting for work
+export const R_NP = R_IDLE + 1; // number of Ps
+export const R_CLOSED = R_NP + 1; // 1: no new submissions from outside; 2: workers exit
+const R_TASKS = R_CLOSED + 1; // task-name table: lock, count, capacity, byte offset of the table
+export const R_P = R_TASKS + 4; // MAX_WORKERS words: byte offsets of the P blocks
+const RCB_WORDS = R_P + MAX_WORKERS;
+
+/** P block words. */
+export const P_RUNQ = 0; // LOCAL_WORDS words
+export const P_RUNNING = LOCAL_WORDS; // head of the running list (record byte offset)
+export const P_THREAD = P_RUNNING + 1; // the worker's thread number
+const P_WORDS = P_THREAD + 2;
+
+/** Record words (relative to the record's word index). */
+export const T_STATE = 0;
+export const T_TASK = 1;
+export const T_ARGS = 2; // block byte offset, or 0: inline
+export const T_RESULT = 3; // block byte offset, or 0: inline
+export const T_INBOX = 4; // word index of the submitter's inbox
+export const T_REQ = 5;
+export const T_CANCEL = 6; // 0, CANCEL_REQUESTED, CANCEL_OVER
+export const T_NEXT = 7;
+export const T_RPREV = 8;
+export const T_RNEXT = 9;
+export const T_RUNNER = 10; // P index + 1
+const INLINE_AT = 48; // bytes into the record
+const RECORD_BYTES = 120;
+const INLINE_BYTES = RECORD_BYTES - INLINE_AT;
+
+export const QUEUED = 0;
+export const RUNNING = 1;
+export const OK = 2;
+export const ERR = 3;
+export const CANCELLED = 4;
+export const LOST = 5;
+
+export const CANCEL_REQUESTED = 1;
+export const CANCEL_OVER = 2;
+
+/** Makes a runtime control block with `n` P blocks; returns its word index. */
+export function makeRuntime(n: number): number {
+  const h = heap();
+  const rcb = h.alloc(RCB_WORDS * 4) >> 2;
+  globalInit(h, rcb + R_GQ);
+  h.i32[rcb + R_NP] = n;
+  h.i32[rcb + R_TASKS + 2] = 64;
+  h.i32[rcb + R_TASKS + 3] = h.alloc(64 * 4);
+  for (let i = 0; i < n; i++) h.i32[rcb + R_P + i] = h.alloc(P_WORDS * 4);
+  return rcb;
+}
+
+/** Word index of P `i`'s block. */
+export function pBlock(rcb: number, i: number): number {
+  return heap().i32[rcb + R_P + i] >> 2;
+}
+
+// ---- task names --------------------------------------------------------------------------------------
+//
+// Records carry a task index, not its name: the table maps the index to "url#name" (an encoded string
+// block). It only grows; a replaced table array is never freed, because a worker may be reading it.
+
+const indexOf = new Map<string, number>();
+const nameOf: string[] = [];
+
+/** The index of task `key` ("url#name") in runtime `rcb`'s table, adding it if new. */
+export function internTask(rcb: number, key: string): number {
+  const cached = indexOf.get(key);
+  if (cached !== undefined) return cached;
+  const h = heap();
+  const i32 = h.i32;
+  const t = rcb + R_TASKS;
+  lockWord(i32, t);
+  try {
+    const n = i32[t + 1];
+    const table = i32[t + 3] >> 2;
+    for (let i = 0; i < n; i++) {
+      if (readValueAt(i32[table + i]) === key) {
+        indexOf.set(key, i);
+        return i;
+      }
+    }
+    if (n === i32[t + 2]) growTable(h, t);
+    encodeValueToScratch(key);
+    i32[(i32[t + 3] >> 2) + n] = scratchToBlock();
+    Atomics.store(i32, t + 1, n + 1);
+    indexOf.set(key, n);
+    return n;
+  } finally {
+    unlockWord(i32, t);
+  }
+}
+
+function growTable(h: Heap, t: number): void {
+  const i32 = h.i32;
+  const cap = i32[t + 2];
+  const next = h.alloc(cap * 8);
+  h.u8.copyWithin(next, i32[t + 3], i32[t + 3] + cap * 4);
+  i32[t + 3] = next;
+  i32[t + 2] = cap * 2;
+}
+
+/** The "url#name" key of task index `i` in runtime `rcb`. */
+export function taskKey(rcb: number, i: number): string {
+  const k = nameOf[i];
+  if (k !== undefined) return k;
+  const i32 = heap().i32;
+  const key = readValueAt(i32[(Atomics.load(i32, rcb + R_TASKS + 3) >> 2) + i]) as string;
+  nameOf[i] = key;
+  return key;
+}
+
+// ---- records -----------------------------------------------------------------------------------------
+
+const pool: number[] = [];
+
+/** A fresh record (from this thread's pool of records it submitted before) with its arguments encoded. */
+export function newRecord(taskIndex: number, args: readonly unknown[], inbox: number, req: number): number {
+  const size = encodeValuesToScratch(args); // throws before anything is allocated
+  const h = heap();
+  const i32 = h.i32;
+  const rec = pool.length > 0 ? pool.pop()! : h.alloc(RECORD_BYTES);
+  const w = rec >> 2;
+  if (size <= INLINE_BYTES) {
+    copyScratchTo(rec + INLINE_AT);
+    i32[w + T_ARGS] = 0;
+  } else {
+    i32[w + T_ARGS] = scratchToBlock();
+  }
+  i32[w + T_STATE] = QUEUED;
+  i32[w + T_TASK] = taskIndex;
+  i32[w + T_RESULT] = 0;
+  i32[w + T_INBOX] = inbox;
+  i32[w + T_REQ] = req;
+  i32[w + T_CANCEL] = 0;
+  i32[w + T_NEXT] = 0;
+  i32[w + T_RUNNER] = 0;
+  return rec;
+}
+
+/** Returns a record taken from this thread's inbox to the pool, freeing its result block if any. */
+export function recycle(rec: number): void {
+  const h = heap();
+  const w = rec >> 2;
+  const res = h.i32[w + T_RESULT];
+  if (res !== 0) h.free(res);
+  const args = h.i32[w + T_ARGS];
+  if (args !== 0 && h.i32[w + T_STATE] === CANCELLED) h.free(args);
+  h.i32[w + T_RESULT] = 0;
+  h.i32[w + T_ARGS] = 0;
+  if (pool.length < 4096) pool.push(rec);
+  else h.free(rec);
+}
+
+/** Decodes a record's arguments (freeing their block): done by the worker that starts it. */
+export function takeArgs(rec: number): unknown[] {
+  const h = heap();
+  const w = rec >> 2;
+  const blk = h.i32[w + T_ARGS];
+  if (blk === 0) return readValuesAt(rec + INLINE_AT);
+  const args = readValuesAt(blk);
+  h.free(blk);
+  h.i32[w + T_ARGS] = 0;
+  return args;
+}
+
+/** Decodes a finished record's result (a value for OK, an error for ERR and LOST). */
+export function readResult(rec: number): unknown {
+  const blk = heap().i32[(rec >> 2) + T_RESULT];
+  return readValueAt(blk === 0 ? rec + INLINE_AT : blk);
+}
+
+/**
+ * Stores `value` as the record's result and its final `state`; if the value cannot be encoded, the
+ * record fails with the encoding error instead.
+ */
+export function storeResult(rec: number, state: number, value: unknown): void {
+  const h = heap();
+  const w = rec >> 2;
+  let size: number;
+  try {
+    size = encodeValueToScratch(value, state === OK ? "the task's result" : "the task's error");
+  } catch (e) {
+    state = ERR;
+    size = encodeValueToScratch(e);
+  }
+  if (size <= INLINE_BYTES) {
+    copyScratchTo(rec + INLINE_AT);
+    h.i32[w + T_RESULT] = 0;
+  } else {
+    h.i32[w + T_RESULT] = scratchToBlock();
+  }
+  Atomics.store(h.i32, w + T_STATE, state);
+}
+
+// ---- submitting ----------------------------------------------------------------------------------------
+
+/**
+ * Queues record `rec` on runtime `rcb`: on the caller's own local queue `myQ` when called on one of its
+ * workers (no round trip through anyone), else on the global queue; then wakes an idle worker if any.
+ */
+export function enqueue(rcb: number, rec: number, myQ: number): void {
+  const i32 = heap().i32;
+  if (myQ >= 0) localPut(myQ, rcb + R_GQ, rec);
+  else globalPut(rcb + R_GQ, rec);
+  Atomics.add(i32, rcb + R_WORK_SEQ, 1);
+  if (Atomics.load(i32, rcb + R_IDLE) > 0) Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
+}
+
+// ---- running lists (worker side) -----------------------------------------------------------------------
+
+export function linkRunning(p: number, rec: number, pIndex: number): void {
+  const i32 = heap().i32;
+  const w = rec >> 2;
+  const head = i32[p + P_RUNNING];
+  i32[w + T_RPREV] = 0;
+  i32[w + T_RNEXT] = head;
+  i32[w + T_RUNNER] = pIndex + 1;
+  if (head !== 0) i32[(head >> 2) + T_RPREV] = rec;
+  Atomics.store(i32, p + P_RUNNING, rec);
+}
+
+export function unlinkRunning(p: number, rec: number): void {
+  const i32 = heap().i32;
+  const w = rec >> 2;
+  const prev = i32[w + T_RPREV];
+  const next = i32[w + T_RNEXT];
+  if (prev !== 0) i32[(prev >> 2) + T_RNEXT] = next;
+  else Atomics.store(i32, p + P_RUNNING, next);
+  if (next !== 0) i32[(next >> 2) + T_RPREV] = prev;
+}
+
+// ---- inboxes -----------------------------------------------------------------------------------------
+
+/** Pushes a finished record onto its submitter's inbox and wakes the submitter if it waits. */
+export function deliver(rec: number): void {
+  const i32 = heap().i32;
+  const w = rec >> 2;
+  const inbox = i32[w + T_INBOX];
+  for (;;) {
+    const head = Atomics.load(i32, inbox);
+    i32[w + T_NEXT] = head;
+    if (Atomics.compareExchange(i32, inbox, head, rec) === head) break;
+  }
+  Atomics.notify(i32, inbox, 1);
+}
+
+/** What a thread does with a record that came back to its inbox. */
+export type OnFinished = (rec: number, req: number) => void;
+
+/**
+ * A thread's inbox and the loop that drains it. The loop runs only while this thread has submitted
+ * records that have not come back, so an idle thread keeps nothing alive.
+ */
+export class Inbox {
+  /** Word index of the inbox head. */
+  readonly word: number;
+  private outstanding = 0;
+  private pumping = false;
+
+  constructor(private readonly onFinished: OnFinished) {
+    this.word = heap().alloc(8) >> 2;
+  }
+
+  /** Counts a submitted record; starts the drain loop if it is not running. */
+  expect(): void {
+    this.outstanding++;
+    if (!this.pumping) {
+      this.pumping = true;
+      void this.pump();
+    }
+  }
+
+  get pending(): number {
+    return this.outstanding;
+  }
+
+  private async pump(): Promise<void> {
+    const i32 = heap().i32;
+    while (this.outstanding > 0) {
+      let rec = Atomics.exchange(i32, this.word, 0);
+      if (rec === 0) {
+        await waitWord(this.word, 0);
+        continue;
+      }
+      // The stack holds the newest first; reverse so submitters see completions in finishing order.
+      let prev = 0;
+      while (rec !== 0) {
+        const next = i32[(rec >> 2) + T_NEXT];
+        i32[(rec >> 2) + T_NEXT] = prev;
+        prev = rec;
+        rec = next;
+      }
+      for (rec = prev; rec !== 0; ) {
+        const next = i32[(rec >> 2) + T_NEXT];
+        this.outstanding--;
+        this.onFinished(rec, i32[(rec >> 2) + T_REQ]);
+        rec = next;
+      }
+    }
+    this.pumping = false;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * A worker thread of the threads runtime (Go's M bound to a P): finds runnable task records — its local
+ * queue first, then the global queue, then other workers' local queues — and runs each as a goroutine;
+ * when there is nothing to run it waits on the runtime's work sequence word.
+ *
+ * Invariants:
+ * - Only this thread pushes to or pops from its own local queue; others only steal.
+ * - A record is linked into this P's running list from the moment it is started until its result is
+ *   stored, so if this thread dies the main thread knows what it was running.
+ * - Before waiting, the worker counts itself idle and looks for work once more; a submitter publishes
+ *   the record, bumps the sequence word, then reads the idle count; so a record is never left queued
+ *   while every worker sleeps.
+ * - Tasks run at most BATCH at a time between event-loop turns, so timers, I/O and messages (dump
+ *   requests) of this thread still run while a flood of tiny tasks arrives.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { heap } from "./heap.js";
+import { globalGet, localGet, steal } from "./runq.js";
+import {
+  CANCEL_OVER,
+  ERR,
+  OK,
+  P_RUNQ,
+  QUEUED,
+  RUNNING,
+  R_CLOSED,
+  R_GQ,
+  R_IDLE,
+  R_NP,
+  R_WORK_SEQ,
+  T_CANCEL,
+  T_STATE,
+  T_TASK,
+  deliver,
+  linkRunning,
+  pBlock,
+  storeResult,
+  takeArgs,
+  taskKey,
+  unlinkRunning,
+} from "./sched.js";
+import { notifyWord, waitWord } from "./futex.js";
+import { setCreationStacks, dump } from "../scheduler.js";
+import { go } from "../../go.js";
+import { registered } from "../../threads/task.js";
+import { type TaskInfo, setWorkerState, tasksByG } from "./current.js";
+
+interface WorkerData {
+  rcb: number;
+  p: number;
+}
+
+const data = workerData as WorkerData;
+const rcb = data.rcb;
+const pIndex = data.p;
+const P = pBlock(rcb, pIndex);
+const myQ = P + P_RUNQ;
+const gq = rcb + R_GQ;
+const BATCH = 64;
+
+// Creation stacks of task goroutines would all point here; they cost more than a tiny task.
+if (process.env.GOROUTINE_STACKS !== "1") setCreationStacks(false);
+setWorkerState({ rcb, pIndex, myQ });
+
+// ---- finding work ------------------------------------------------------------------------------------
+
+let stealFrom = pIndex;
+
+function findRunnable(): number {
+  let rec = localGet(myQ);
+  if (rec !== 0) return rec;
+  const i32 = heap().i32;
+  const np = i32[rcb + R_NP];
+  rec = globalGet(gq, myQ, np);
+  if (rec !== 0) return rec;
+  for (let k = 1; k < np; k++) {
+    stealFrom = (stealFrom + 1) % np;
+    if (stealFrom === pIndex) continue;
+    rec = steal(myQ, pBlock(rcb, stealFrom) + P_RUNQ);
+    if (rec !== 0) return rec;
+  }
+  return 0;
+}
+
+// ---- running a task ----------------------------------------------------------------------------------
+
+type TaskFn = (...args: unknown[]) => unknown;
+const modules = new Map<string, Promise<unknown>>();
+const fns = new Map<string, TaskFn>();
+
+function startTask(rec: number): void {
+  const i32 = heap().i32;
+  const w = rec >> 2;
+  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, RUNNING) !== QUEUED) {
+    deliver(rec); // cancelled while queued: its submitter reclaims it
+    return;
+  }
+  linkRunning(P, rec, pIndex);
+  const info: TaskInfo = { rec, finished: false, ctx: undefined };
+  let args: unknown[];
+  try {
+    args = takeArgs(rec);
+  } catch (e) {
+    finish(info, ERR, e);
+    return;
+  }
+  const key = taskKey(rcb, i32[w + T_TASK]);
+  const fn = fns.get(key);
+  const g = fn !== undefined ? go(runTask, info, fn, args) : go(loadAndRun, info, key, args);
+  tasksByG.set(g, info);
+}
+
+async function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> {
+  let v: unknown;
+  try {
+    v = fn(...args);
+    if (v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function") {
+      v = await (v as PromiseLike<unknown>);
+    }
+  } catch (e) {
+    finish(info, ERR, e);
+    return;
+  }
+  finish(info, OK, v);
+}
+
+async function loadAndRun(info: TaskInfo, key: string, args: unknown[]): Promise<void> {
+  let fn: TaskFn;
+  try {
+    fn = await resolveTask(key);
+  } catch (e) {
+    finish(info, ERR, e);
+    return;
+  }
+  await runTask(info, fn, args);
+}
+
+/** Loads the task's module once per worker; a module that fails to load fails all its tasks with that error. */
+async function resolveTask(key: string): Promise<TaskFn> {
+  const hash = key.lastIndexOf("#");
+  const url = key.slice(0, hash);
+  const name = key.slice(hash + 1);
+  let loading = modules.get(url);
+  if (loading === undefined) {
+    loading = import(url).catch((e: unknown) => {
+      const err = new Error(`threads: cannot load task module ${url}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
+      parentPort?.postMessage({ type: "load-error", url, error: err });
+      throw err;
+    });
+    modules.set(url, loading);
+  }
+  const mod = (await loading) as Record<string, unknown>;
+  const fn = registered(key) ?? (typeof mod[name] === "function" ? mod[name] : undefined);
+  if (typeof fn !== "function") {
+    throw new Error(
+      `threads: module ${url} has no task ${JSON.stringify(name)}: register it with task(import.meta.url, fn) ` +
+        `at the top level of the module, or export a function of that name`,
+    );
+  }
+  fns.set(key, fn as TaskFn);
+  return fn as TaskFn;
+}
+
+function finish(info: TaskInfo, state: number, value: unknown): void {
+  const rec = info.rec;
+  info.finished = true;
+  const i32 = heap().i32;
+  if (info.ctx !== undefined) {
+    Atomics.store(i32, (rec >> 2) + T_CANCEL, CANCEL_OVER);
+    notifyWord((rec >> 2) + T_CANCEL);
+  }
+  storeResult(rec, state, value);
+  unlinkRunning(P, rec);
+  deliver(rec);
+}
+
+// ---- the loop ----------------------------------------------------------------------------------------
+
+const RESOLVED = Promise.resolve();
+
+function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+async function loop(): Promise<void> {
+  const i32 = heap().i32;
+  for (;;) {
+    if (Atomics.load(i32, rcb + R_CLOSED) === 2) return;
+    // Start one task at a time and let it run until it blocks (its goroutine starts in the next
+    // microtask) before taking the next, so what is still queued stays visible to thieves.
+    let n = 0;
+    for (; n < BATCH; n++) {
+      const rec = findRunnable();
+      if (rec === 0) break;
+      startTask(rec);
+      await RESOLVED;
+    }
+    if (n > 0) {
+      await turn();
+      continue;
+    }
+    // idle: count ourselves, look once more, then wait for the next submission.
+    const seq = Atomics.load(i32, rcb + R_WORK_SEQ);
+    Atomics.add(i32, rcb + R_IDLE, 1);
+    const rec = findRunnable();
+    if (rec !== 0) {
+      Atomics.sub(i32, rcb + R_IDLE, 1);
+      startTask(rec);
+      await turn();
+      continue;
+    }
+    await waitWord(rcb + R_WORK_SEQ, seq);
+    Atomics.sub(i32, rcb + R_IDLE, 1);
+  }
+}
+
+parentPort?.on("message", (m: { type: string; id?: number }) => {
+  if (m.type === "dump") parentPort?.postMessage({ type: "dump", id: m.id, text: dump() });
+});
+parentPort?.postMessage({ type: "ready" });
+heap(); // adopt the shared heap before anything else touches it
+void loop();

@@ -1,0 +1,486 @@
+/**
+ * The threads runtime on the main thread: starts `gomaxprocs()` workers over shared run queues, submits
+ * tasks, replaces workers that die, and closes. See internal/threads/sched.ts for the shared layout and
+ * internal/threads/worker.ts for a worker's loop.
+ *
+ * Invariants:
+ * - Every record this thread submitted and has not yet taken back from its inbox has an entry in
+ *   `pending`; the entry's promise settles exactly once (at completion, or earlier when its context
+ *   cancels it while still queued).
+ * - A submitting goroutine is parked ("threads.run") from submission until its promise settles.
+ * - A worker that exits while the runtime is open is replaced on the same P; the records it was running
+ *   fail (LOST) with the exit's error and the records in its local queue move to the global queue.
+ */
+import { Worker, isMainThread } from "node:worker_threads";
+import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
+import { heap, HEAP_KEY } from "../internal/threads/heap.js";
+import { globalPut, localGet } from "../internal/threads/runq.js";
+import {
+  CANCEL_REQUESTED,
+  CANCELLED,
+  Inbox,
+  LOST,
+  MAX_WORKERS,
+  OK,
+  P_RUNNING,
+  P_RUNQ,
+  QUEUED,
+  RUNNING,
+  R_CLOSED,
+  R_GQ,
+  R_WORK_SEQ,
+  T_CANCEL,
+  T_RNEXT,
+  T_STATE,
+  deliver,
+  enqueue,
+  internTask,
+  makeRuntime,
+  newRecord,
+  pBlock,
+  readResult,
+  recycle,
+  storeResult,
+} from "../internal/threads/sched.js";
+import { waitWord } from "../internal/threads/futex.js";
+import { tasksByG, workerState } from "../internal/threads/current.js";
+import { type G, currentG, park, ready } from "../internal/scheduler.js";
+import { gomaxprocs } from "../runtime/index.js";
+import { Task } from "./task.js";
+
+/** Options of {@link start}. */
+export interface StartOptions {
+  /** How many worker threads (default: `runtime.gomaxprocs()`); a whole number from 1 to 256. */
+  workers?: number;
+  /** Node options for the workers (default: this process's `execArgv`, so a TypeScript loader carries over). */
+  execArgv?: string[];
+}
+
+/** Options of one {@link Runtime.run} call. */
+export interface RunOptions {
+  /**
+   * Cancels the task: if it has not started, `run` rejects at once with the context's cause and the task
+   * never runs; if it is running, the task's {@link taskContext} is cancelled and `run` settles with
+   * whatever the task then returns or throws.
+   */
+  context?: Context;
+}
+
+/** RuntimeClosedError: a task submitted to, or cancelled by, a closed runtime. */
+export class RuntimeClosedError extends Error {
+  override readonly name = "RuntimeClosedError";
+}
+
+/** WorkerExitError: the worker running a task exited (crashed, or was terminated) before it finished. */
+export class WorkerExitError extends Error {
+  override readonly name = "WorkerExitError";
+}
+
+/** Who counts a submission: a runtime on the main thread, or a worker's own runtime. */
+interface Owner {
+  outstanding: number;
+  onDrained: (() => void) | undefined;
+}
+
+interface Pending {
+  owner: Owner;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  g: G;
+  /** Already settled (cancelled while queued); the record is still to come back. */
+  settled: boolean;
+  stop: (() => boolean) | undefined;
+  rec: number;
+}
+
+const workerUrl = new URL("../internal/threads/worker.js", import.meta.url);
+
+function checkWorkers(n: unknown): number {
+  if (n === undefined) return Math.min(gomaxprocs(), MAX_WORKERS);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new RangeError(`threads.start: workers must be a whole number from 1 to ${MAX_WORKERS}, got ${typeof n === "number" ? n : typeof n}`);
+  }
+  return n;
+}
+
+// ---- submission (shared by the main thread's runtimes and by workers) ------------------------------------
+
+let nextReq = 1;
+const pending = new Map<number, Pending>();
+let inbox: Inbox | undefined;
+
+function myInbox(): Inbox {
+  inbox ??= new Inbox(onFinished);
+  return inbox;
+}
+
+function onFinished(rec: number, req: number): void {
+  const p = pending.get(req)!;
+  pending.delete(req);
+  if (--p.owner.outstanding === 0) p.owner.onDrained?.();
+  const state = Atomics.load(heap().i32, (rec >> 2) + T_STATE);
+  if (!p.settled) {
+    p.stop?.();
+    ready(p.g, false);
+    if (state === OK) p.resolve(readResult(rec));
+    else p.reject(readResult(rec));
+  }
+  recycle(rec);
+}
+
+function cancelRecord(p: Pending, ctx: Context): void {
+  const i32 = heap().i32;
+  const w = p.rec >> 2;
+  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
+    p.settled = true;
+    ready(p.g, false);
+    p.reject(causeOf(ctx) ?? ctx.err()!);
+    return;
+  }
+  Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
+  Atomics.notify(i32, w + T_CANCEL);
+}
+
+function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unknown[], opts: RunOptions | undefined): Promise<unknown> {
+  if (!(task instanceof Task)) {
+    throw new TypeError(
+      typeof task === "function"
+        ? "threads.run: a plain function cannot cross threads (it may close over local state); " +
+            "define it with threads.task(import.meta.url, fn) at the top level of a module"
+        : `threads.run: expected a Task, got ${task === null ? "null" : typeof task}`,
+    );
+  }
+  const ctx = opts?.context;
+  if (ctx !== undefined && ctx.err() !== undefined) return Promise.reject(causeOf(ctx) ?? ctx.err()!);
+  const box = myInbox();
+  const req = nextReq++;
+  const rec = newRecord(internTask(rcb, (task as Task<unknown[], unknown>).key), args, box.word, req);
+  const g = currentG();
+  let p!: Pending;
+  const promise = new Promise<unknown>((resolve, reject) => {
+    p = { owner, resolve, reject, g, settled: false, stop: undefined, rec };
+  });
+  pending.set(req, p);
+  owner.outstanding++;
+  park(g, `threads.run ${(task as Task<unknown[], unknown>).name}`, false);
+  box.expect();
+  enqueue(rcb, rec, myQ);
+  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRecord(p, ctx));
+  return promise;
+}
+
+// ---- the runtime handle ------------------------------------------------------------------------------
+
+/**
+ * Runtime is a pool of worker threads sharing run queues in shared memory (Go's Ps with their Ms): tasks
+ * submitted from the main thread go to the global queue, tasks submitted from a worker go to its own
+ * local queue, and idle workers steal half of a busy one's queue. Make one with {@link start}, or use the
+ * default runtime through the package-level {@link run}.
+ *
+ * Workers do not keep the process alive by themselves: the process stays up while a `run` is pending.
+ */
+export class Runtime {
+  /** @internal */ readonly rcb: number;
+  private readonly owner: Owner = { outstanding: 0, onDrained: undefined };
+  private readonly workers: (Worker | undefined)[];
+  private readonly errors: (unknown)[] = [];
+  private readonly execArgv: string[];
+  private state: "open" | "closing" | "closed" = "open";
+  private closeDone: Promise<void> | undefined;
+  private readonly broken = new Map<string, Error>();
+  private restarts = 0;
+  private dumps = new Map<number, (s: string) => void>();
+  private nextDump = 1;
+
+  /** @internal Use {@link start}. */
+  constructor(opts: StartOptions = {}) {
+    if (!isMainThread) throw new Error("threads.start: start runtimes on the main thread");
+    const n = checkWorkers(opts.workers);
+    if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+      throw new TypeError("threads.start: execArgv must be an array of strings");
+    }
+    this.execArgv = opts.execArgv ?? process.execArgv;
+    this.rcb = makeRuntime(n);
+    this.workers = new Array<Worker | undefined>(n);
+    for (let i = 0; i < n; i++) this.spawnWorker(i);
+  }
+
+  /** How many worker threads the runtime runs. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Whether {@link close} has been called. */
+  get closed(): boolean {
+    return this.state !== "open";
+  }
+
+  private spawnWorker(i: number): void {
+    const w = new Worker(workerUrl, {
+      workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
+      execArgv: this.execArgv,
+    });
+    w.unref();
+    w.on("message", (m: { type: string; url?: string; error?: Error; id?: number; text?: string }) => {
+      if (m.type === "ready") this.restarts = 0;
+      else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);
+      else if (m.type === "dump" && m.id !== undefined) {
+        this.dumps.get(m.id)?.(m.text ?? "");
+        this.dumps.delete(m.id);
+      }
+    });
+    w.on("error", (e) => {
+      this.errors[i] = e;
+    });
+    w.on("exit", (code) => this.onExit(i, w, code));
+    this.workers[i] = w;
+  }
+
+  /** A worker exited: fail what it was running, requeue what it had queued, and replace it. */
+  private onExit(i: number, w: Worker, code: number): void {
+    if (this.workers[i] !== w) return;
+    this.workers[i] = undefined;
+    if (this.state === "closed") return;
+    const h = heap();
+    const i32 = h.i32;
+    const p = pBlock(this.rcb, i);
+    const err = this.errors[i];
+    this.errors[i] = undefined;
+    const why = err instanceof Error ? `: ${err.message}` : "";
+    const lost: number[] = [];
+    for (let rec = Atomics.load(i32, p + P_RUNNING); rec !== 0; rec = i32[(rec >> 2) + T_RNEXT]) lost.push(rec);
+    Atomics.store(i32, p + P_RUNNING, 0);
+    for (const rec of lost) {
+      if (Atomics.load(i32, (rec >> 2) + T_STATE) === RUNNING) {
+        storeResult(rec, LOST, new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, { cause: err }));
+      }
+      deliver(rec);
+    }
+    for (let rec = localGet(p + P_RUNQ); rec !== 0; rec = localGet(p + P_RUNQ)) globalPut(this.rcb + R_GQ, rec);
+    if (this.state !== "open" && Atomics.load(i32, this.rcb + R_CLOSED) === 2) return;
+    if (++this.restarts > 5) {
+      // Workers die as they start (a bad execArgv, a loader that throws): stop instead of looping.
+      this.fail(new WorkerExitError(`threads: workers keep exiting at start (last code ${code})${why}`, { cause: err }));
+      return;
+    }
+    this.spawnWorker(i);
+    Atomics.add(i32, this.rcb + R_WORK_SEQ, 1);
+    Atomics.notify(i32, this.rcb + R_WORK_SEQ);
+  }
+
+  private fail(err: Error): void {
+    this.state = "closed";
+    for (const [, p] of pending) {
+      if (!p.settled && p.owner === this.owner) {
+        p.settled = true;
+        ready(p.g, false);
+        p.reject(err);
+      }
+    }
+    void this.terminate();
+  }
+
+  /**
+   * run runs `task(...args)` on a worker and resolves with its result (or rejects with what it threw).
+   * Arguments and the result cross threads by value: numbers, strings, booleans, bigints, null and
+   * undefined, typed arrays, DataViews and ArrayBuffers (copied), the threads primitives (shared: `Chan`,
+   * `Mutex`, `WaitGroup`, ... reach the same object), errors (name, message, stack, cause, fields) and
+   * anything else the structured clone algorithm accepts.
+   *
+   * **Blocking:** never blocks the calling thread; the calling goroutine shows in the dump as waiting on
+   * `threads.run <name>` until the result arrives.
+   *
+   * **Cancellation:** pass `{ context }` as the first argument (see {@link RunOptions}).
+   *
+   * **Errors:** TypeError (synchronously) for something that is not a Task — a plain function is refused
+   * because it may close over local state — or for an argument that cannot cross threads;
+   * {@link RuntimeClosedError} once the runtime is closed; {@link WorkerExitError} if the worker running
+   * the task dies; an error naming the module if the task's module cannot be loaded or lacks the task (a
+   * module that fails to load is tried once; later runs of its tasks reject at once).
+   */
+  run<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
+  run<A extends unknown[], R>(opts: RunOptions, task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
+  run(first: unknown, ...rest: unknown[]): Promise<unknown> {
+    let opts: RunOptions | undefined;
+    let task = first;
+    if (!(first instanceof Task) && typeof first === "object" && first !== null) {
+      opts = first;
+      task = rest.shift();
+    }
+    if (this.state !== "open") return Promise.reject(new RuntimeClosedError("threads: run on a closed runtime"));
+    if (task instanceof Task) {
+      const b = this.broken.get(task.url);
+      if (b !== undefined) return Promise.reject(b);
+    }
+    return submit(this.owner, this.rcb, -1, task, rest, opts);
+  }
+
+  /**
+   * close stops the runtime. By default it drains: tasks already submitted still run, `close` resolves
+   * once every one of them has finished, and then the workers exit. With `{ cancel: true }` it rejects the
+   * tasks that have not started with {@link RuntimeClosedError}, cancels the running tasks' contexts, and
+   * waits for them. `run` on a closed runtime rejects. Calling `close` again returns the same promise.
+   */
+  close(opts: { cancel?: boolean } = {}): Promise<void> {
+    if (this.closeDone !== undefined) return this.closeDone;
+    this.state = "closing";
+    const i32 = heap().i32;
+    Atomics.store(i32, this.rcb + R_CLOSED, 1);
+    if (opts.cancel === true) {
+      const err = new RuntimeClosedError("threads: runtime closed before the task started");
+      for (const [, p] of pending) {
+        if (p.settled || p.owner !== this.owner) continue;
+        const w = p.rec >> 2;
+        if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
+          p.settled = true;
+          ready(p.g, false);
+          p.reject(err);
+        } else {
+          Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
+          Atomics.notify(i32, w + T_CANCEL);
+        }
+      }
+    }
+    this.closeDone = (async () => {
+      if (this.owner.outstanding > 0) await new Promise<void>((r) => (this.owner.onDrained = r));
+      await this.terminate();
+    })();
+    return this.closeDone;
+  }
+
+  private async terminate(): Promise<void> {
+    const i32 = heap().i32;
+    Atomics.store(i32, this.rcb + R_CLOSED, 2);
+    Atomics.add(i32, this.rcb + R_WORK_SEQ, 1);
+    Atomics.notify(i32, this.rcb + R_WORK_SEQ);
+    this.state = "closed";
+    const ws = this.workers.filter((w): w is Worker => w !== undefined);
+    this.workers.fill(undefined);
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+
+  /**
+   * dump returns the goroutine dump of every worker (each headed by its worker number), like
+   * `runtime.dump()` for this thread. A worker busy in a long synchronous computation answers when it
+   * finishes it.
+   */
+  async dump(): Promise<string> {
+    const parts = await Promise.all(
+      this.workers.map(async (w, i) => {
+        if (w === undefined) return `worker ${i}: (restarting)\n`;
+        const id = this.nextDump++;
+        const text = await new Promise<string>((r) => {
+          this.dumps.set(id, r);
+          w.postMessage({ type: "dump", id });
+        });
+        return `worker ${i}:\n${text}`;
+      }),
+    );
+    return parts.join("\n");
+  }
+}
+
+/**
+ * start starts a runtime of worker threads (default `runtime.gomaxprocs()` of them).
+ *
+ * **Errors:** RangeError for a bad `workers` count; Error when called on a worker thread.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const square = threads.task(import.meta.url, function square(n: number): number {
+ *   return n * n;
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 2 });
+ *   console.log(await Promise.all([1, 2, 3].map((n) => rt.run(square, n)))); // [1, 4, 9]
+ *   await rt.close();
+ * }
+ * ```
+ */
+export function start(opts?: StartOptions): Runtime {
+  return new Runtime(opts);
+}
+
+let defaultRuntime: Runtime | undefined;
+const workerOwner: Owner = { outstanding: 0, onDrained: undefined };
+
+/**
+ * run runs a task like {@link Runtime.run}: on the main thread in the default runtime (started on first
+ * use with `runtime.gomaxprocs()` workers, never closed: its workers do not keep the process alive); on a
+ * worker, in that worker's runtime, queued on the worker's own local queue so that spawning from inside a
+ * task needs no round trip through the main thread.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const add = threads.task(import.meta.url, function add(a: number, b: number): number {
+ *   return a + b;
+ * });
+ * if (threads.isMainThread) console.log(await threads.run(add, 2, 3)); // 5
+ * ```
+ */
+export function run<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
+export function run<A extends unknown[], R>(opts: RunOptions, task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
+export function run(first: unknown, ...rest: unknown[]): Promise<unknown> {
+  const ws = workerState();
+  if (ws === undefined) {
+    defaultRuntime ??= new Runtime();
+    return (defaultRuntime.run as (...a: unknown[]) => Promise<unknown>)(first, ...rest);
+  }
+  let opts: RunOptions | undefined;
+  let task = first;
+  if (!(first instanceof Task) && typeof first === "object" && first !== null) {
+    opts = first;
+    task = rest.shift();
+  }
+  return submit(workerOwner, ws.rcb, ws.myQ, task, rest, opts);
+}
+
+/**
+ * taskContext returns the context of the task the current goroutine runs: it is cancelled when the
+ * task's submitter cancels the context it passed to `run` (with that context's cause), or when the
+ * runtime is closed with `{ cancel: true }`. Call it in the task's own goroutine and pass it on to
+ * goroutines it starts, as with any context.
+ *
+ * **Errors:** Error when the current goroutine is not running a task.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * import * as context from "goroutine/context";
+ * import * as time from "goroutine/time";
+ * import { select, recv } from "goroutine";
+ * export const wait = threads.task(import.meta.url, async function wait(): Promise<string> {
+ *   const ctx = threads.taskContext();
+ *   return select([recv(ctx.done(), () => "cancelled"), recv(time.after(time.Hour), () => "slept")]);
+ * });
+ * if (threads.isMainThread) {
+ *   const [ctx, cancel] = context.withCancel(context.background());
+ *   const p = threads.run({ context: ctx }, wait);
+ *   setTimeout(cancel, 50);
+ *   console.log(await p); // "cancelled"
+ * }
+ * ```
+ */
+export function taskContext(): Context {
+  const info = tasksByG.get(currentG());
+  if (info === undefined) throw new Error("threads.taskContext: the current goroutine is not running a task");
+  if (info.ctx !== undefined) return info.ctx;
+  const [ctx, cancel] = withCancel(background());
+  info.ctx = ctx;
+  const word = (info.rec >> 2) + T_CANCEL;
+  void (async () => {
+    const i32 = heap().i32;
+    while (!info.finished) {
+      const v = Atomics.load(i32, word);
+      if (v === CANCEL_REQUESTED) {
+        cancel();
+        return;
+      }
+      if (v !== 0) return;
+      await waitWord(word, 0, () => info.finished);
+    }
+  })();
+  return ctx;
+}
