@@ -114,14 +114,16 @@ async function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<voi
   let v: unknown;
   try {
     v = fn(...args);
-    if (v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function") {
-      v = await (v as PromiseLike<unknown>);
-    }
+    if (isThenable(v)) v = await v;
   } catch (e) {
     finish(info, ERR, e);
     return;
   }
   finish(info, OK, v);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
 }
 
 async function loadAndRun(info: TaskInfo, key: string, args: unknown[]): Promise<void> {
