@@ -105,8 +105,15 @@ function checkWorkers(n: unknown): number {
 
 // ---- submission (shared by the main thread's runtimes and by workers) ------------------------------------
 
-let nextReq = 1;
-const pending = new Map<number, Pending>();
+/**
+ * The submitted records of this thread that have not come back, by slot (a record's request id is its
+ * slot; freed slots are reused, so the table stays as large as the most ever in flight at once).
+ */
+const slots: (Pending | undefined)[] = [undefined];
+const freeSlots: number[] = [];
+function* pendingEntries(): Generator<Pending> {
+  for (const p of slots) if (p !== undefined) yield p;
+}
 let inbox: Inbox | undefined;
 
 function myInbox(): Inbox {
@@ -115,8 +122,9 @@ function myInbox(): Inbox {
 }
 
 function onFinished(rec: number, req: number): void {
-  const p = pending.get(req)!;
-  pending.delete(req);
+  const p = slots[req]!;
+  slots[req] = undefined;
+  freeSlots.push(req);
   if (--p.owner.outstanding === 0) p.owner.onDrained?.();
   const state = Atomics.load(heap().i32, (rec >> 2) + T_STATE);
   if (!p.settled) {
@@ -153,16 +161,16 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   const ctx = opts?.context;
   if (ctx !== undefined && ctx.err() !== undefined) return Promise.reject(causeOf(ctx) ?? ctx.err()!);
   const box = myInbox();
-  const req = nextReq++;
+  const req = freeSlots.length > 0 ? freeSlots.pop()! : slots.length;
   const rec = newRecord(internTask(rcb, (task as Task<unknown[], unknown>).key), args, box.word, req);
   const g = currentG();
   let p!: Pending;
   const promise = new Promise<unknown>((resolve, reject) => {
     p = { owner, resolve, reject, g, settled: false, stop: undefined, rec };
   });
-  pending.set(req, p);
+  slots[req] = p;
   owner.outstanding++;
-  park(g, `threads.run ${(task as Task<unknown[], unknown>).name}`, false);
+  park(g, (task as Task<unknown[], unknown>).reason, false);
   box.expect();
   enqueue(rcb, rec, myQ);
   if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRecord(p, ctx));
@@ -270,7 +278,7 @@ export class Runtime {
 
   private fail(err: Error): void {
     this.state = "closed";
-    for (const [, p] of pending) {
+    for (const p of pendingEntries()) {
       if (!p.settled && p.owner === this.owner) {
         p.settled = true;
         ready(p.g, false);
@@ -328,7 +336,7 @@ export class Runtime {
     Atomics.store(i32, this.rcb + R_CLOSED, 1);
     if (opts.cancel === true) {
       const err = new RuntimeClosedError("threads: runtime closed before the task started");
-      for (const [, p] of pending) {
+      for (const p of pendingEntries()) {
         if (p.settled || p.owner !== this.owner) continue;
         const w = p.rec >> 2;
         if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {

@@ -15,6 +15,8 @@ export class Task<A extends unknown[], R> {
   declare readonly [taskType]?: (...args: A) => R;
   /** @internal */
   readonly key: string;
+  /** @internal What a goroutine waiting for this task shows in the dump. */
+  readonly reason: string;
 
   /** @internal */
   constructor(
@@ -24,6 +26,7 @@ export class Task<A extends unknown[], R> {
     readonly name: string,
   ) {
     this.key = `${url}#${name}`;
+    this.reason = `threads.run ${name}`;
   }
 
   /** How the task prints: "name (url)". */

@@ -21,7 +21,7 @@
  *   lives), so when it dies the main thread finds exactly the records it was running.
  */
 import { type Heap, heap, lockWord, unlockWord } from "./heap.js";
-import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPut, localPut } from "./runq.js";
+import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
 import {
   copyScratchTo,
   encodeValueToScratch,
@@ -238,9 +238,39 @@ export function storeResult(rec: number, state: number, value: unknown): void {
  * workers (no round trip through anyone), else on the global queue; then wakes an idle worker if any.
  */
 export function enqueue(rcb: number, rec: number, myQ: number): void {
+  if (myQ >= 0) {
+    localPut(myQ, rcb + R_GQ, rec);
+    wakeWorker(rcb);
+    return;
+  }
+  // From outside the runtime: records submitted in one synchronous burst go to the global queue in
+  // batches (one lock and one wake-up per batch instead of per record), flushed when a batch is full or
+  // when the burst ends (a microtask).
+  if (batchRcb !== rcb) flushBatch();
+  batchRcb = rcb;
+  outBatch.push(rec);
+  if (outBatch.length >= OUT_BATCH) flushBatch();
+  else if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushBatch);
+  }
+}
+
+const OUT_BATCH = 32;
+const outBatch: number[] = [];
+let batchRcb = -1;
+let flushQueued = false;
+
+function flushBatch(): void {
+  flushQueued = false;
+  if (outBatch.length === 0) return;
+  globalPutMany(batchRcb + R_GQ, outBatch);
+  outBatch.length = 0;
+  wakeWorker(batchRcb);
+}
+
+function wakeWorker(rcb: number): void {
   const i32 = heap().i32;
-  if (myQ >= 0) localPut(myQ, rcb + R_GQ, rec);
-  else globalPut(rcb + R_GQ, rec);
   Atomics.add(i32, rcb + R_WORK_SEQ, 1);
   if (Atomics.load(i32, rcb + R_IDLE) > 0) Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
 }
