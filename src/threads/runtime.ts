@@ -25,7 +25,8 @@ import {
   P_RUNNING,
   P_RUNQ,
   QUEUED,
-  RUNNING,
+  CLAIMED,
+  STARTED,
   R_CLOSED,
   R_GQ,
   R_WORK_SEQ,
@@ -131,7 +132,11 @@ function onFinished(rec: number, req: number): void {
     p.stop?.();
     ready(p.g, false);
     if (state === OK) p.resolve(readResult(rec));
-    else p.reject(readResult(rec));
+    else if (state === LOST) {
+      // Made on the main thread and carried here as plain data: give it its class back.
+      const e = readResult(rec) as Error;
+      p.reject(new WorkerExitError(e.message, { cause: e.cause }));
+    } else p.reject(readResult(rec));
   }
   recycle(rec);
 }
@@ -228,7 +233,6 @@ export class Runtime {
       workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
       execArgv: this.execArgv,
     });
-    w.unref();
     w.on("message", (m: { type: string; url?: string; error?: Error; id?: number; text?: string }) => {
       if (m.type === "ready") this.restarts = 0;
       else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);
@@ -241,6 +245,7 @@ export class Runtime {
       this.errors[i] = e;
     });
     w.on("exit", (code) => this.onExit(i, w, code));
+    w.unref(); // after the listeners: adding a 'message' listener refs the worker's port again
     this.workers[i] = w;
   }
 
@@ -258,12 +263,26 @@ export class Runtime {
     const lost: number[] = [];
     for (let rec = Atomics.load(i32, p + P_RUNNING); rec !== 0; rec = i32[(rec >> 2) + T_RNEXT]) lost.push(rec);
     Atomics.store(i32, p + P_RUNNING, 0);
+    const requeue: number[] = [];
     for (const rec of lost) {
-      if (Atomics.load(i32, (rec >> 2) + T_STATE) === RUNNING) {
-        storeResult(rec, LOST, new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, { cause: err }));
+      const st = Atomics.load(i32, (rec >> 2) + T_STATE);
+      if (st === CLAIMED) {
+        Atomics.store(i32, (rec >> 2) + T_STATE, QUEUED); // taken but never started: it runs elsewhere
+        requeue.push(rec);
+        continue;
+      }
+      if (st === STARTED) {
+        storeResult(
+          rec,
+          LOST,
+          new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, {
+            cause: err,
+          }),
+        );
       }
       deliver(rec);
     }
+    for (const rec of requeue) globalPut(this.rcb + R_GQ, rec);
     for (let rec = localGet(p + P_RUNQ); rec !== 0; rec = localGet(p + P_RUNQ)) globalPut(this.rcb + R_GQ, rec);
     if (this.state !== "open" && Atomics.load(i32, this.rcb + R_CLOSED) === 2) return;
     if (++this.restarts > 5) {

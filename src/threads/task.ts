@@ -35,8 +35,14 @@ export class Task<A extends unknown[], R> {
   }
 }
 
-/** The functions registered with `task()` on this thread, by "url#name". */
-const registry = new Map<string, (...args: never[]) => unknown>();
+/**
+ * The functions registered with `task()` on this thread, by "url#name". Kept on the global object so that
+ * a second copy of this module (a task module that resolves the package through another path or a
+ * loader's namespace) registers where the worker looks.
+ */
+const REGISTRY = Symbol.for("goroutine.threads.tasks");
+const registry: Map<string, (...args: never[]) => unknown> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??=
+  new Map()) as Map<string, (...args: never[]) => unknown>;
 
 /** @internal The function registered on this thread as `key`, if any. */
 export function registered(key: string): ((...args: never[]) => unknown) | undefined {

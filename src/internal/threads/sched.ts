@@ -12,8 +12,10 @@
  * - Inbox (one per thread): a lock-free stack of finished records; the owner takes all at once.
  *
  * Invariants:
- * - A record's state goes QUEUED → RUNNING → OK | ERR, or QUEUED → CANCELLED (by its submitter, before
- *   any worker started it), or RUNNING → LOST (by the main thread, when the worker running it died).
+ * - A record's state goes QUEUED → CLAIMED (a worker took it) → STARTED (its function was called) →
+ *   OK | ERR; or QUEUED → CANCELLED (by its submitter, before any worker took it); or, when the worker
+ *   holding it died (decided by the main thread): CLAIMED → QUEUED (requeued: it never ran) and
+ *   STARTED → LOST.
  *   Every transition out of QUEUED is a compare-and-swap, so exactly one party owns what follows.
  * - A record is pushed onto its submitter's inbox exactly once (when finished, cancelled-and-popped or
  *   lost) and only the submitter frees or reuses it, after taking it from the inbox.
@@ -67,7 +69,8 @@ const RECORD_BYTES = 120;
 const INLINE_BYTES = RECORD_BYTES - INLINE_AT;
 
 export const QUEUED = 0;
-export const RUNNING = 1;
+export const CLAIMED = 1;
+export const STARTED = 6;
 export const OK = 2;
 export const ERR = 3;
 export const CANCELLED = 4;
@@ -98,11 +101,14 @@ export function pBlock(rcb: number, i: number): number {
 // Records carry a task index, not its name: the table maps the index to "url#name" (an encoded string
 // block). It only grows; a replaced table array is never freed, because a worker may be reading it.
 
-const indexOf = new Map<string, number>();
-const nameOf: string[] = [];
+/** Per runtime (by RCB): this thread's caches of the table. */
+const indexCache = new Map<number, Map<string, number>>();
+const nameCache = new Map<number, string[]>();
 
 /** The index of task `key` ("url#name") in runtime `rcb`'s table, adding it if new. */
 export function internTask(rcb: number, key: string): number {
+  let indexOf = indexCache.get(rcb);
+  if (indexOf === undefined) indexCache.set(rcb, (indexOf = new Map()));
   const cached = indexOf.get(key);
   if (cached !== undefined) return cached;
   const h = heap();
@@ -140,6 +146,8 @@ function growTable(h: Heap, t: number): void {
 
 /** The "url#name" key of task index `i` in runtime `rcb`. */
 export function taskKey(rcb: number, i: number): string {
+  let nameOf = nameCache.get(rcb);
+  if (nameOf === undefined) nameCache.set(rcb, (nameOf = []));
   const k = nameOf[i];
   if (k !== undefined) return k;
   const i32 = heap().i32;

@@ -14,6 +14,8 @@
  *   requests) of this thread still run while a flood of tiny tasks arrives.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { register } from "node:module";
+import { pathToFileURL } from "node:url";
 import { heap } from "./heap.js";
 import { globalGet, localGet, steal } from "./runq.js";
 import {
@@ -22,7 +24,8 @@ import {
   OK,
   P_RUNQ,
   QUEUED,
-  RUNNING,
+  CLAIMED,
+  STARTED,
   R_CLOSED,
   R_GQ,
   R_IDLE,
@@ -91,7 +94,7 @@ const fns = new Map<string, TaskFn>();
 function startTask(rec: number): void {
   const i32 = heap().i32;
   const w = rec >> 2;
-  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, RUNNING) !== QUEUED) {
+  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CLAIMED) !== QUEUED) {
     deliver(rec); // cancelled while queued: its submitter reclaims it
     return;
   }
@@ -105,13 +108,29 @@ function startTask(rec: number): void {
     return;
   }
   const key = taskKey(rcb, i32[w + T_TASK]);
-  const fn = fns.get(key);
-  const g = fn !== undefined ? go(runTask, info, fn, args) : go(loadAndRun, info, key, args);
-  tasksByG.set(g, info);
+  let runner = runners.get(key);
+  if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
+  tasksByG.set(go(runner, info, args), info);
+}
+
+type Runner = (info: TaskInfo, args: unknown[]) => Promise<void>;
+const runners = new Map<string, Runner>();
+
+/** The goroutine function for one task: named after it, so the dump shows which task a goroutine runs. */
+function makeRunner(key: string): Runner {
+  const name = key.slice(key.lastIndexOf("#") + 1);
+  const named = {
+    [name]: (info: TaskInfo, args: unknown[]): Promise<void> => {
+      const fn = fns.get(key);
+      return fn !== undefined ? runTask(info, fn, args) : loadAndRun(info, key, args);
+    },
+  };
+  return named[name];
 }
 
 async function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> {
   let v: unknown;
+  Atomics.store(heap().i32, (info.rec >> 2) + T_STATE, STARTED);
   try {
     v = fn(...args);
     if (isThenable(v)) v = await v;
@@ -221,6 +240,36 @@ async function loop(): Promise<void> {
 parentPort?.on("message", (m: { type: string; id?: number }) => {
   if (m.type === "dump") parentPort?.postMessage({ type: "dump", id: m.id, text: dump() });
 });
-parentPort?.postMessage({ type: "ready" });
+/**
+ * Node 20 and 21 do not apply the parent's `--import`/`--loader` hooks to worker threads, so a
+ * TypeScript loader given to the main thread would not reach task modules. Re-register them here (a
+ * hook module registered with `module.register` inside the worker does apply to its imports). tsx's
+ * `--import tsx` entry skips registration off the main thread, so its ESM hooks are registered directly.
+ */
+async function applyLoaders(): Promise<void> {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major >= 22) return;
+  const argv = process.execArgv;
+  const base = pathToFileURL(`${process.cwd()}/`);
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i];
+    let spec: string | undefined;
+    const eq = flag.indexOf("=");
+    if (eq > 0) {
+      spec = flag.slice(eq + 1);
+      flag = flag.slice(0, eq);
+    } else spec = argv[i + 1];
+    if (spec === undefined) continue;
+    if (flag === "--import") {
+      if (spec === "tsx" || spec === "tsx/esm") register("tsx/esm", base, { data: {} });
+      else await import(spec.startsWith(".") ? new URL(spec, base).href : spec);
+    } else if (flag === "--loader" || flag === "--experimental-loader") {
+      register(spec, base);
+    }
+  }
+}
+
 heap(); // adopt the shared heap before anything else touches it
+await applyLoaders();
+parentPort?.postMessage({ type: "ready" });
 void loop();

@@ -1,0 +1,273 @@
+/**
+ * The threads runtime: tasks in both directions with every kind of argument, tasks spawning tasks,
+ * stealing, cancellation, crashes, load failures, bad input, close, the dump, and whole-process exits.
+ */
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as threads from "../../src/threads/index.js";
+import * as context from "../../src/context/index.js";
+import { threadNumber } from "../../src/internal/threads/heap.js";
+import {
+  add,
+  crash,
+  echo,
+  explode,
+  exportedDouble,
+  fail,
+  fanOut,
+  fib,
+  notATask,
+  spin,
+  waitCancel,
+  whoami,
+} from "./fixtures/tasks.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tasksUrl = new URL("./fixtures/tasks.js", import.meta.url);
+const rt = threads.start({ workers: 2 });
+after(() => rt.close());
+
+describe("tasks and values", () => {
+  test("a task runs on a worker thread and its result comes back", async () => {
+    assert.equal(await rt.run(add, 2, 3), 5);
+    assert.notEqual(await rt.run(whoami), threadNumber());
+    assert.equal(await rt.run(fib, 20), 6765);
+  });
+
+  const values: [string, unknown][] = [
+    ["small int", 42],
+    ["negative zero", -0],
+    ["float", 3.25],
+    ["NaN", NaN],
+    ["large int", 2 ** 40],
+    ["string", "hello"],
+    ["unicode string", "héllo wörld ✓ 𝄞"],
+    ["empty string", ""],
+    ["long string", "x".repeat(10_000)],
+    ["true", true],
+    ["false", false],
+    ["null", null],
+    ["undefined", undefined],
+    ["bigint", 12345678901234567890n],
+    ["Uint8Array", new Uint8Array([1, 2, 3])],
+    ["Float64Array", new Float64Array([1.5, -2])],
+    ["BigInt64Array", new BigInt64Array([1n, -1n])],
+    ["ArrayBuffer", new Uint8Array([9, 8]).buffer],
+    ["plain object", { a: 1, b: ["x", { c: null }] }],
+    ["Map and Set", new Map<string, unknown>([["k", new Set([1, 2])]])],
+    ["Date", new Date(0)],
+    ["large typed array", new Int32Array(100_000).fill(7)],
+  ];
+  for (const [name, v] of values) {
+    test(`${name} crosses to a worker and back unchanged`, async () => {
+      assert.deepEqual(await rt.run(echo, v), v);
+    });
+  }
+
+  test("a DataView keeps its bytes", async () => {
+    const dv = new DataView(new Uint8Array([1, 2, 3, 4]).buffer);
+    const back = (await rt.run(echo, dv)) as DataView;
+    assert.ok(back instanceof DataView);
+    assert.equal(back.getUint32(0), 0x01020304);
+  });
+
+  test("a thrown error keeps its class, message, fields and stack", async () => {
+    await assert.rejects(rt.run(fail, "bad input"), (e: unknown) => {
+      assert.ok(e instanceof RangeError);
+      assert.equal(e.message, "bad input");
+      assert.equal((e as RangeError & { code: string }).code, "E_TEST");
+      assert.match(e.stack ?? "", /fail/);
+      return true;
+    });
+  });
+
+  test("an exported function runs as a task", async () => {
+    const double = threads.exported<typeof exportedDouble>(tasksUrl, "exportedDouble");
+    assert.equal(await rt.run(double, 21), 42);
+  });
+
+  test("a task spawns tasks from inside a worker; they run without the main thread", async () => {
+    const runners = await rt.run(fanOut, 8, 1);
+    assert.equal(runners.length, 8);
+    for (const t of runners) assert.notEqual(t, threadNumber());
+  });
+
+  test("stealing: work spawned on one worker ends up spread over both", async () => {
+    // fanOut queues 40 × 5 ms tasks on its own worker's local queue; the other worker starts idle.
+    const runners = await rt.run(fanOut, 40, 5);
+    assert.equal(new Set(runners).size, 2, `ran on ${[...new Set(runners)].join(", ")}`);
+  });
+
+  test("the package-level run uses the default runtime", async () => {
+    assert.equal(await threads.run(add, 1, 1), 2);
+  });
+});
+
+describe("bad input", () => {
+  test("a plain function is refused: it may need a closure", () => {
+    assert.throws(
+      () => (rt.run as (...a: unknown[]) => unknown)(notATask),
+      (e: unknown) => e instanceof TypeError && /plain function cannot cross threads/.test(e.message),
+    );
+  });
+
+  test("an argument that cannot cross threads is a TypeError and nothing is queued", () => {
+    assert.throws(() => rt.run(echo, () => 1), /argument 1 is a function/);
+    assert.throws(() => rt.run(echo, Symbol("s")), /argument 1 is a symbol/);
+    assert.throws(() => rt.run(echo, new Int32Array(new SharedArrayBuffer(8))), /SharedArrayBuffer/);
+    assert.throws(() => rt.run(echo, { f: () => 1 }), /argument 1 cannot be sent to another thread/);
+  });
+
+  test("task() checks its arguments", () => {
+    assert.throws(() => threads.task("not a url", function f() {}), TypeError);
+    assert.throws(() => threads.task(import.meta.url, () => 1), /has no name/);
+    assert.throws(() => threads.task(import.meta.url, "x", 5 as never), /must be a function/);
+    threads.task(import.meta.url, function twice() {});
+    assert.throws(() => threads.task(import.meta.url, function twice() {}), /already registered/);
+  });
+
+  test("start() checks the worker count", () => {
+    for (const n of [0, -1, 1.5, 257, NaN]) assert.throws(() => threads.start({ workers: n }), RangeError);
+  });
+
+  test("a task missing from its module is reported with the module's name", async () => {
+    const missing = threads.exported<() => void>(tasksUrl, "noSuchTask");
+    await assert.rejects(rt.run(missing), /has no task "noSuchTask"/);
+  });
+
+  test("a module that fails to load is reported once, then its tasks reject at once", async () => {
+    const broken = threads.exported<() => number>(new URL("./fixtures/broken.js", import.meta.url), "never");
+    await assert.rejects(rt.run(broken), /cannot load task module .*broken\.js: broken module/);
+    await assert.rejects(rt.run(broken), /cannot load task module/);
+  });
+});
+
+describe("cancellation", () => {
+  test("a task cancelled while queued never runs and rejects with the context's cause", async () => {
+    const small = threads.start({ workers: 1 });
+    try {
+      const busy = small.run(spin, 50); // occupies the only worker
+      const [ctx, cancel] = context.withCancelCause(context.background());
+      const queued = small.run({ context: ctx }, whoami);
+      const why = new Error("not needed any more");
+      cancel(why);
+      await assert.rejects(queued, (e: unknown) => e === why);
+      await busy;
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("cancelling a running task cancels its taskContext", async () => {
+    const [ctx, cancel] = context.withCancel(context.background());
+    const p = rt.run({ context: ctx }, waitCancel);
+    // Cancel once it runs: its goroutine shows in the worker's dump.
+    while (!(await rt.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    cancel();
+    assert.equal(await p, "cancelled: context canceled");
+  });
+
+  test("an already-cancelled context rejects without queueing", async () => {
+    const [ctx, cancel] = context.withCancel(context.background());
+    cancel();
+    await assert.rejects(rt.run({ context: ctx }, add, 1, 2), context.Canceled);
+  });
+
+  test("taskContext outside a task is an error", () => {
+    assert.throws(() => threads.taskContext(), /not running a task/);
+  });
+});
+
+describe("failures", () => {
+  test("a worker that exits mid-run is replaced; its task rejects, no queued task is lost", async () => {
+    const small = threads.start({ workers: 2 });
+    try {
+      const crashed = small.run(crash, 3);
+      const rest = Array.from({ length: 60 }, (_, i) => small.run(add, i, 1));
+      await assert.rejects(crashed, (e: unknown) => e instanceof threads.WorkerExitError && /code 3/.test(e.message));
+      assert.deepEqual(await Promise.all(rest), Array.from({ length: 60 }, (_, i) => i + 1));
+      assert.equal(await small.run(add, 1, 1), 2); // replaced
+    } finally {
+      await small.close();
+    }
+  });
+
+  test("an uncaught exception on a worker fails its running task with that error", async () => {
+    const small = threads.start({ workers: 1 });
+    try {
+      await assert.rejects(small.run(explode), /boom from a worker/);
+      assert.equal(await small.run(add, 2, 2), 4);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("close", () => {
+  test("close drains submitted tasks, then run rejects", async () => {
+    const small = threads.start({ workers: 2 });
+    const ps = Array.from({ length: 20 }, (_, i) => small.run(add, i, i));
+    const closing = small.close();
+    assert.equal(small.closed, true);
+    assert.equal((await Promise.all(ps)).length, 20);
+    await closing;
+    assert.equal(small.close(), closing);
+    await assert.rejects(small.run(add, 1, 1), threads.RuntimeClosedError);
+  });
+
+  test("close({ cancel: true }) rejects queued tasks and cancels running ones", async () => {
+    const small = threads.start({ workers: 1 });
+    const running = small.run(waitCancel);
+    while (!(await small.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    const queued = assert.rejects(small.run(add, 1, 2), threads.RuntimeClosedError);
+    await small.close({ cancel: true });
+    assert.equal(await running, "cancelled: context canceled");
+    await queued;
+  });
+});
+
+describe("the dump", () => {
+  test("covers the goroutines running on workers, by worker", async () => {
+    const [ctx, cancel] = context.withCancel(context.background());
+    const p = rt.run({ context: ctx }, waitCancel);
+    let text = "";
+    while (!(text = await rt.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    assert.match(text, /^worker 0:/m);
+    assert.match(text, /^worker 1:/m);
+    assert.match(text, /goroutine \d+ \[chan receive, \d+m?s\]:\nwaitCancel/);
+    cancel();
+    await p;
+  });
+});
+
+function node(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, args, { timeout: 20_000, cwd: join(here, "..", "..", "..") });
+    let out = "";
+    let err = "";
+    c.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    c.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    c.on("error", reject);
+    c.on("close", (code) => resolve({ code, out, err }));
+  });
+}
+
+describe("processes", () => {
+  test("a program that closes its runtime, and one that leaves the default runtime open, exit 0", async () => {
+    const r = await node([join(here, "fixtures", "exit-clean.js")]);
+    assert.equal(r.err, "");
+    assert.equal(r.code, 0);
+    assert.equal(r.out, "42\n6765\ndone\n");
+  });
+
+  test("TypeScript task modules run through a loader passed on to the workers", async () => {
+    const src = join(here, "..", "..", "..", "test", "threads", "fixtures", "ts-app", "tasks.ts");
+    const r = await node(["--import", "tsx", src]);
+    assert.equal(r.err, "");
+    assert.equal(r.out, "norm 5\n");
+    assert.equal(r.code, 0);
+  });
+});
