@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".bench-out/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".bench-out/**", "test/threads/fixtures/ts-app/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -233,8 +233,11 @@ describe("the dump", () => {
   test("covers the goroutines running on workers, by worker", async () => {
     const [ctx, cancel] = context.withCancel(context.background());
     const p = rt.run({ context: ctx }, waitCancel);
-    let text = "";
-    while (!(text = await rt.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    let text = await rt.dump();
+    while (!text.includes("waitCancel")) {
+      await new Promise((r) => setImmediate(r));
+      text = await rt.dump();
+    }
     assert.match(text, /^worker 0:/m);
     assert.match(text, /^worker 1:/m);
     assert.match(text, /goroutine \d+ \[chan receive, \d+m?s\]:\nwaitCancel/);

@@ -108,7 +108,7 @@ const nameCache = new Map<number, string[]>();
 /** The index of task `key` ("url#name") in runtime `rcb`'s table, adding it if new. */
 export function internTask(rcb: number, key: string): number {
   let indexOf = indexCache.get(rcb);
-  if (indexOf === undefined) indexCache.set(rcb, (indexOf = new Map()));
+  if (indexOf === undefined) indexCache.set(rcb, (indexOf = new Map<string, number>()));
   const cached = indexOf.get(key);
   if (cached !== undefined) return cached;
   const h = heap();
