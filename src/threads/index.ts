@@ -21,3 +21,5 @@ export {
   start,
   taskContext,
 } from "./runtime.js";
+export { Cond, Mutex, MutexGuard, Once, Semaphore, WaitGroup } from "./sync.js";
+export { Bool, Int32, Int64 } from "./atomic.js";
