@@ -121,7 +121,7 @@ export function task<A extends unknown[], R>(
  * ```ts
  * import * as threads from "goroutine/threads";
  * const hash = threads.exported<(s: string) => string>(new URL("./hash.js", import.meta.url), "hash");
- * console.log(String(hash)); // "hash (file:///.../hash.js)"
+ * console.log(hash.name, hash.url.endsWith("/hash.js")); // "hash" true
  * ```
  */
 export function exported<F extends (...args: never[]) => unknown>(

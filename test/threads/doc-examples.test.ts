@@ -1,4 +1,9 @@
-// Every @example of goroutine/threads' sync primitives and atomics runs and prints what it says.
+// Every @example of goroutine/threads runs and prints what it says (task examples run their tasks on
+// real workers: each worker imports the example's module, whose main part is guarded by isMainThread).
 import { docExampleSuite } from "../docs/examples.js";
 
-docExampleSuite("threads sync and atomics", ["src/threads/sync.ts", "src/threads/atomic.ts"], 9);
+docExampleSuite(
+  "threads",
+  ["src/threads/sync.ts", "src/threads/atomic.ts", "src/threads/runtime.ts", "src/threads/task.ts"],
+  14,
+);

@@ -46,6 +46,8 @@ import { notifyWord, waitWord } from "./futex.js";
 import { setCreationStacks, dump } from "../scheduler.js";
 import { go } from "../../go.js";
 import { registered } from "../../threads/task.js";
+// The public module registers how every shared object kind (Mutex, Chan, Int32, ...) is revived here.
+import "../../threads/index.js";
 import { type TaskInfo, setWorkerState, tasksByG } from "./current.js";
 
 interface WorkerData {
