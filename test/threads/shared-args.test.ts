@@ -18,7 +18,7 @@ test("a Mutex, an Int32 and a WaitGroup passed to tasks are shared with the main
   for (let i = 0; i < per; i++) {
     using _ = await mu.lock();
     const v = counter.load();
-    await null;
+    await Promise.resolve();
     counter.store(v + 1);
   }
   await wg.wait();
