@@ -17,6 +17,7 @@ import { main as workerPool } from "./worker-pool.js";
 import { main as pipeline } from "./pipeline.js";
 import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
+import { main as parallel } from "./threads.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -70,6 +71,12 @@ const steps: Step[] = [
     file: "close-range.ts",
     about: "close() loses no buffered value; for-await drains then ends; late sends are errors.",
     run: closeRange,
+  },
+  {
+    title: "Goroutines on every core",
+    file: "threads.ts",
+    about: "goroutine/threads: tasks on worker threads over shared run queues; a task spawns tasks; a Mutex shared by all threads.",
+    run: parallel,
   },
   {
     title: "A deadlock, and the runtime's report",
