@@ -43,7 +43,8 @@ import {
   recycle,
   storeResult,
 } from "../internal/threads/sched.js";
-import { waitWord } from "../internal/threads/futex.js";
+import { parkedWaits, setOnFirstWait, waitWord } from "../internal/threads/futex.js";
+import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/threads/quiet.js";
 import { tasksByG, workerState } from "../internal/threads/current.js";
 import { type G, currentG, park, ready } from "../internal/scheduler.js";
 import { gomaxprocs } from "../runtime/index.js";
@@ -203,6 +204,7 @@ export class Runtime {
   private readonly broken = new Map<string, Error>();
   private restarts = 0;
   private dumps = new Map<number, (s: string) => void>();
+  private probes = new Map<number, (a: { quiet: boolean; dump: string }) => void>();
   private nextDump = 1;
 
   /** @internal Use {@link start}. */
@@ -216,6 +218,28 @@ export class Runtime {
     this.rcb = makeRuntime(n);
     this.workers = new Array<Worker | undefined>(n);
     for (let i = 0; i < n; i++) this.spawnWorker(i);
+    watchRuntime(this, parkedWaits);
+    setOnFirstWait(startWatchdog);
+  }
+
+  /** @internal For the deadlock watchdog: each worker's answer, "busy" if it does not answer in time. */
+  async probe(timeoutMs: number): Promise<{ quiet: boolean; dump: string }[]> {
+    return Promise.all(
+      this.workers.map((w) => {
+        if (w === undefined) return { quiet: false, dump: "" };
+        const id = this.nextDump++;
+        return Promise.race([
+          new Promise<{ quiet: boolean; dump: string }>((r) => {
+            this.probes.set(id, r);
+            w.postMessage({ type: "probe", id });
+          }),
+          pause(timeoutMs).then(() => {
+            this.probes.delete(id);
+            return { quiet: false, dump: "" };
+          }),
+        ]);
+      }),
+    );
   }
 
   /** How many worker threads the runtime runs. */
@@ -233,12 +257,15 @@ export class Runtime {
       workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
       execArgv: this.execArgv,
     });
-    w.on("message", (m: { type: string; url?: string; error?: Error; id?: number; text?: string }) => {
+    w.on("message", (m: { type: string; url?: string; error?: Error; id?: number; text?: string; quiet?: boolean }) => {
       if (m.type === "ready") this.restarts = 0;
       else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);
       else if (m.type === "dump" && m.id !== undefined) {
         this.dumps.get(m.id)?.(m.text ?? "");
         this.dumps.delete(m.id);
+      } else if (m.type === "probe" && m.id !== undefined) {
+        this.probes.get(m.id)?.({ quiet: m.quiet === true, dump: m.text ?? "" });
+        this.probes.delete(m.id);
       }
     });
     w.on("error", (e) => {
@@ -381,6 +408,7 @@ export class Runtime {
     Atomics.add(i32, this.rcb + R_WORK_SEQ, 1);
     Atomics.notify(i32, this.rcb + R_WORK_SEQ);
     this.state = "closed";
+    unwatchRuntime(this);
     const ws = this.workers.filter((w): w is Worker => w !== undefined);
     this.workers.fill(undefined);
     await Promise.all(ws.map((w) => w.terminate()));

@@ -25,6 +25,15 @@ import {
   whoami,
 } from "./fixtures/tasks.js";
 
+/** Polls the runtime's dump (each poll is a message round trip to every worker) until it matches. */
+async function dumpShowing(r: threads.Runtime, re: RegExp): Promise<string> {
+  for (;;) {
+    const text = await r.dump();
+    if (re.test(text)) return text;
+    await new Promise((res) => setImmediate(res));
+  }
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const tasksUrl = new URL("./fixtures/tasks.js", import.meta.url);
 const rt = threads.start({ workers: 2 });
@@ -165,7 +174,7 @@ describe("cancellation", () => {
     const [ctx, cancel] = context.withCancel(context.background());
     const p = rt.run({ context: ctx }, waitCancel);
     // Cancel once it runs: its goroutine shows in the worker's dump.
-    while (!(await rt.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    await dumpShowing(rt, /\[chan receive, \d+m?s\]:\nwaitCancel/);
     cancel();
     assert.equal(await p, "cancelled: context canceled");
   });
@@ -221,7 +230,7 @@ describe("close", () => {
   test("close({ cancel: true }) rejects queued tasks and cancels running ones", async () => {
     const small = threads.start({ workers: 1 });
     const running = small.run(waitCancel);
-    while (!(await small.dump()).includes("waitCancel")) await new Promise((r) => setImmediate(r));
+    await dumpShowing(small, /\[chan receive, \d+m?s\]:\nwaitCancel/);
     const queued = assert.rejects(small.run(add, 1, 2), threads.RuntimeClosedError);
     await small.close({ cancel: true });
     assert.equal(await running, "cancelled: context canceled");
@@ -233,11 +242,7 @@ describe("the dump", () => {
   test("covers the goroutines running on workers, by worker", async () => {
     const [ctx, cancel] = context.withCancel(context.background());
     const p = rt.run({ context: ctx }, waitCancel);
-    let text = await rt.dump();
-    while (!text.includes("waitCancel")) {
-      await new Promise((r) => setImmediate(r));
-      text = await rt.dump();
-    }
+    const text = await dumpShowing(rt, /\[chan receive, \d+m?s\]:\nwaitCancel/);
     assert.match(text, /^worker 0:/m);
     assert.match(text, /^worker 1:/m);
     assert.match(text, /goroutine \d+ \[chan receive, \d+m?s\]:\nwaitCancel/);
@@ -264,6 +269,26 @@ describe("processes", () => {
     assert.equal(r.err, "");
     assert.equal(r.code, 0);
     assert.equal(r.out, "42\n6765\ndone\n");
+  });
+
+  test("a deadlock across threads is reported with every thread's goroutines, exit code 2", async () => {
+    for (const [which, wait] of [
+      ["chan", /goroutine \d+ \[chan receive, [\d.]+m?s\]:\nblockForever/],
+      ["mutex", /goroutine \d+ \[threads\.Mutex\.Lock, [\d.]+m?s\]:\nlockIt/],
+    ] as const) {
+      const r = await node([join(here, "fixtures", "deadlock.js"), which]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /^fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 \[threads\.run /);
+      assert.match(r.err, /^worker 0:$/m);
+      assert.match(r.err, wait);
+    }
+  });
+
+  test("a long wait on a worker's timer is not a deadlock", async () => {
+    const r = await node([join(here, "fixtures", "deadlock.js"), "nap"]);
+    assert.equal(r.err, "");
+    assert.equal(r.out, "rested\n");
+    assert.equal(r.code, 0);
   });
 
   test("TypeScript task modules run through a loader passed on to the workers", async () => {

@@ -18,7 +18,10 @@
 import { monoNow } from "../clock.js";
 import { currentG, done, park, ready } from "../scheduler.js";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { heap } from "./heap.js";
+import { W_USER, heap } from "./heap.js";
+
+/** Shared progress word (see quiet.ts): bumped by every notification. */
+const W_PROGRESS = W_USER;
 
 const SPIN_MS = (() => {
   const us = Number(process.env.GOROUTINE_SPIN_US ?? "50");
@@ -28,8 +31,15 @@ const SPIN_MS = (() => {
 let pendingWaits = 0;
 let keeper: MessagePort | undefined;
 
+let onFirstWait: () => void = () => {};
+/** Installs what runs when this thread starts parking cross-thread waits (the deadlock watchdog). */
+export function setOnFirstWait(f: () => void): void {
+  onFirstWait = f;
+}
+
 function hold(): void {
   if (pendingWaits++ === 0) {
+    onFirstWait();
     if (keeper === undefined) {
       keeper = new MessageChannel().port1;
       keeper.on("message", noop);
@@ -105,5 +115,7 @@ async function spinThenPark(idx: number, expected: number, stop?: () => boolean)
 
 /** Wakes up to `count` waiters of word `idx` (all by default). Store the new value before calling. */
 export function notifyWord(idx: number, count = Infinity): void {
-  Atomics.notify(heap().i32, idx, count);
+  const i32 = heap().i32;
+  Atomics.add(i32, W_PROGRESS, 1);
+  Atomics.notify(i32, idx, count);
 }

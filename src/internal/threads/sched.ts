@@ -22,7 +22,7 @@
  * - A worker links each record it runs into its P's running list (only it changes the list while it
  *   lives), so when it dies the main thread finds exactly the records it was running.
  */
-import { type Heap, heap, lockWord, unlockWord } from "./heap.js";
+import { type Heap, W_USER, heap, lockWord, unlockWord } from "./heap.js";
 import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
 import {
   copyScratchTo,
@@ -318,6 +318,7 @@ export function deliver(rec: number): void {
     i32[w + T_NEXT] = head;
     if (Atomics.compareExchange(i32, inbox, head, rec) === head) break;
   }
+  Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
   Atomics.notify(i32, inbox, 1);
 }
 

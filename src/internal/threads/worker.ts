@@ -44,6 +44,7 @@ import {
 } from "./sched.js";
 import { notifyWord, waitWord } from "./futex.js";
 import { setCreationStacks, dump } from "../scheduler.js";
+import { threadQuiet } from "./quiet.js";
 import { go } from "../../go.js";
 import { registered } from "../../threads/task.js";
 // The public module registers how every shared object kind (Mutex, Chan, Int32, ...) is revived here.
@@ -207,6 +208,13 @@ function turn(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
+function notLoop(g: { id: number }): boolean {
+  return g.id !== 1;
+}
+
+/** True while the loop waits for work (for the deadlock watchdog). */
+let loopIdle = false;
+
 async function loop(): Promise<void> {
   const i32 = heap().i32;
   for (;;) {
@@ -234,13 +242,22 @@ async function loop(): Promise<void> {
       await turn();
       continue;
     }
+    loopIdle = true;
     await waitWord(rcb + R_WORK_SEQ, seq);
+    loopIdle = false;
     Atomics.sub(i32, rcb + R_IDLE, 1);
   }
 }
 
 parentPort?.on("message", (m: { type: string; id?: number }) => {
-  if (m.type === "dump") parentPort?.postMessage({ type: "dump", id: m.id, text: dump() });
+  // The worker's goroutine 1 is its scheduling loop, not a goroutine of the program: left out.
+  if (m.type === "dump") parentPort?.postMessage({ type: "dump", id: m.id, text: dump(notLoop) });
+  else if (m.type === "probe") {
+    // Answer after a turn of the loop, so that wake-ups already queued have run.
+    setImmediate(() =>
+      parentPort?.postMessage({ type: "probe", id: m.id, quiet: threadQuiet(loopIdle, true), text: dump(notLoop) }),
+    );
+  }
 });
 /**
  * Node 20 and 21 do not apply the parent's `--import`/`--loader` hooks to worker threads, so a
