@@ -226,7 +226,7 @@ export class Runtime {
   async probe(timeoutMs: number): Promise<{ quiet: boolean; dump: string }[]> {
     return Promise.all(
       this.workers.map((w) => {
-        if (w === undefined) return { quiet: false, dump: "" };
+        if (w === undefined) return Promise.resolve({ quiet: false, dump: "" });
         const id = this.nextDump++;
         return Promise.race([
           new Promise<{ quiet: boolean; dump: string }>((r) => {
