@@ -198,16 +198,13 @@ export function recycle(rec: number): void {
   else h.free(rec);
 }
 
-/** Decodes a record's arguments (freeing their block): done by the worker that starts it. */
-export function takeArgs(rec: number): unknown[] {
-  const h = heap();
-  const w = rec >> 2;
-  const blk = h.i32[w + T_ARGS];
-  if (blk === 0) return readValuesAt(rec + INLINE_AT);
-  const args = readValuesAt(blk);
-  h.free(blk);
-  h.i32[w + T_ARGS] = 0;
-  return args;
+/**
+ * Decodes a record's arguments: done by the worker that starts it. The encoding stays in place until the
+ * result is stored (a record requeued because its worker died before starting it is decoded again).
+ */
+export function readArgs(rec: number): unknown[] {
+  const blk = heap().i32[(rec >> 2) + T_ARGS];
+  return readValuesAt(blk === 0 ? rec + INLINE_AT : blk);
 }
 
 /** Decodes a finished record's result (a value for OK, an error for ERR and LOST). */
@@ -217,12 +214,17 @@ export function readResult(rec: number): unknown {
 }
 
 /**
- * Stores `value` as the record's result and its final `state`; if the value cannot be encoded, the
- * record fails with the encoding error instead.
+ * Stores `value` as the record's result and its final `state` (freeing the arguments' block); if the
+ * value cannot be encoded, the record fails with the encoding error instead.
  */
 export function storeResult(rec: number, state: number, value: unknown): void {
   const h = heap();
   const w = rec >> 2;
+  const args = h.i32[w + T_ARGS];
+  if (args !== 0) {
+    h.free(args);
+    h.i32[w + T_ARGS] = 0;
+  }
   let size: number;
   try {
     size = encodeValueToScratch(value, state === OK ? "the task's result" : "the task's error");

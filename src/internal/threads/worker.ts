@@ -38,7 +38,7 @@ import {
   linkRunning,
   pBlock,
   storeResult,
-  takeArgs,
+  readArgs,
   taskKey,
   unlinkRunning,
 } from "./sched.js";
@@ -105,7 +105,7 @@ function startTask(rec: number): void {
   const info: TaskInfo = { rec, finished: false, ctx: undefined };
   let args: unknown[];
   try {
-    args = takeArgs(rec);
+    args = readArgs(rec);
   } catch (e) {
     finish(info, ERR, e);
     return;
