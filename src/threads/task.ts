@@ -67,7 +67,10 @@ function moduleUrl(url: unknown, fn: string): string {
  * again there and registers the same function under the same name. The name is `fn.name` unless given.
  *
  * A task may be synchronous or async; it receives its arguments decoded on the worker (see
- * {@link run} for what can be passed) and its result travels back the same way.
+ * `Runtime.run` for what can be passed) and its result travels back the same way. Inside a function
+ * expression named `fib`, `fib` is the function itself (a plain call on this thread); to spawn the task
+ * on the runtime from inside itself, pass the name separately — `task(url, "fib", (n: number) => …)` —
+ * and call `run(fib, …)` with the exported handle.
  *
  * **Errors:** TypeError if `fn` is not a function, has no name and none is given, or `moduleUrl` is not an
  * absolute URL; Error if another function was registered under the same name in the same module.
