@@ -100,29 +100,33 @@ function startTask(rec: number): void {
   }
   linkRunning(P, rec, pIndex);
   const info: TaskInfo = { rec, finished: false, ctx: undefined };
-  let args: unknown[];
-  try {
-    args = takeArgs(rec);
-  } catch (e) {
-    finish(info, ERR, e);
-    return;
-  }
   const key = taskKey(rcb, i32[w + T_TASK]);
+  // Decode the arguments only once the task's module is loaded here: it may define (or import the
+  // module that registers) the revivers of shared objects among them, e.g. a threads.Mutex.
+  let args: unknown[] | undefined;
+  if (fns.has(key)) {
+    try {
+      args = takeArgs(rec);
+    } catch (e) {
+      finish(info, ERR, e);
+      return;
+    }
+  }
   let runner = runners.get(key);
   if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
   tasksByG.set(go(runner, info, args), info);
 }
 
-type Runner = (info: TaskInfo, args: unknown[]) => Promise<void>;
+type Runner = (info: TaskInfo, args: unknown[] | undefined) => Promise<void>;
 const runners = new Map<string, Runner>();
 
 /** The goroutine function for one task: named after it, so the dump shows which task a goroutine runs. */
 function makeRunner(key: string): Runner {
   const name = key.slice(key.lastIndexOf("#") + 1);
   const named = {
-    [name]: (info: TaskInfo, args: unknown[]): Promise<void> => {
+    [name]: (info: TaskInfo, args: unknown[] | undefined): Promise<void> => {
       const fn = fns.get(key);
-      return fn !== undefined ? runTask(info, fn, args) : loadAndRun(info, key, args);
+      return fn !== undefined && args !== undefined ? runTask(info, fn, args) : loadAndRun(info, key);
     },
   };
   return named[name];
@@ -145,10 +149,12 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
 }
 
-async function loadAndRun(info: TaskInfo, key: string, args: unknown[]): Promise<void> {
+async function loadAndRun(info: TaskInfo, key: string): Promise<void> {
   let fn: TaskFn;
+  let args: unknown[];
   try {
     fn = await resolveTask(key);
+    args = takeArgs(info.rec);
   } catch (e) {
     finish(info, ERR, e);
     return;
