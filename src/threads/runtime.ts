@@ -45,7 +45,7 @@ import {
 } from "../internal/threads/sched.js";
 import { parkedWaits, setOnFirstWait, waitWord } from "../internal/threads/futex.js";
 import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/threads/quiet.js";
-import { tasksByG, workerState } from "../internal/threads/current.js";
+import { running, tasksByG, workerState } from "../internal/threads/current.js";
 import { type G, currentG, park, ready } from "../internal/scheduler.js";
 import { gomaxprocs } from "../runtime/index.js";
 import { Task } from "./task.js";
@@ -519,7 +519,7 @@ export function run(first: unknown, ...rest: unknown[]): Promise<unknown> {
  * ```
  */
 export function taskContext(): Context {
-  const info = tasksByG.get(currentG());
+  const info = running.info ?? tasksByG.get(currentG());
   if (info === undefined) throw new Error("threads.taskContext: the current goroutine is not running a task");
   if (info.ctx !== undefined) return info.ctx;
   const [ctx, cancel] = withCancel(background());

@@ -30,5 +30,8 @@ export function workerState(): WorkerState | undefined {
   return worker;
 }
 
-/** The task each task goroutine of this worker runs. */
+/** The task whose function is running synchronously right now, if any. */
+export const running: { info: TaskInfo | undefined } = { info: undefined };
+
+/** The task each task goroutine of this worker runs (set once the task awaits). */
 export const tasksByG = new WeakMap<Goroutine, TaskInfo>();

@@ -20,7 +20,8 @@
  * - A record is pushed onto its submitter's inbox exactly once (when finished, cancelled-and-popped or
  *   lost) and only the submitter frees or reuses it, after taking it from the inbox.
  * - A worker links each record it runs into its P's running list (only it changes the list while it
- *   lives), so when it dies the main thread finds exactly the records it was running.
+ *   lives) until the record is on its submitter's inbox, so when it dies the main thread finds exactly
+ *   the records it was running or had finished without delivering.
  */
 import { type Heap, W_USER, heap, lockWord, unlockWord } from "./heap.js";
 import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
@@ -322,6 +323,54 @@ export function deliver(rec: number): void {
   }
   Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
   Atomics.notify(i32, inbox, 1);
+}
+
+/**
+ * Like {@link deliver}, for worker P `p` finishing many records: they are chained per inbox and pushed
+ * with one compare-and-swap and one notification when the current burst of microtasks ends. Each stays in
+ * P's running list until then, so that if the worker dies first the main thread still delivers it.
+ */
+export function deliverSoon(p: number, rec: number): void {
+  flushP = p;
+  const i32 = heap().i32;
+  const w = rec >> 2;
+  const inbox = i32[w + T_INBOX];
+  let chain = chains.get(inbox);
+  if (chain === undefined) {
+    chains.set(inbox, (chain = { head: rec, tail: rec }));
+    i32[w + T_NEXT] = 0;
+  } else {
+    i32[w + T_NEXT] = chain.head; // newest first, as on the inbox itself
+    chain.head = rec;
+  }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    queueMicrotask(flushChains);
+  }
+}
+
+const chains = new Map<number, { head: number; tail: number }>();
+let flushScheduled = false;
+let flushP = 0;
+
+function flushChains(): void {
+  flushScheduled = false;
+  const i32 = heap().i32;
+  for (const [inbox, c] of chains) {
+    for (let rec = c.head; ; rec = i32[(rec >> 2) + T_NEXT]) {
+      unlinkRunning(flushP, rec);
+      if (rec === c.tail) break;
+    }
+    const tailNext = (c.tail >> 2) + T_NEXT;
+    for (;;) {
+      const head = Atomics.load(i32, inbox);
+      i32[tailNext] = head;
+      if (Atomics.compareExchange(i32, inbox, head, c.head) === head) break;
+    }
+    Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
+    Atomics.notify(i32, inbox, 1);
+  }
+  chains.clear();
 }
 
 /** What a thread does with a record that came back to its inbox. */

@@ -5,8 +5,9 @@
  *
  * Invariants:
  * - Only this thread pushes to or pops from its own local queue; others only steal.
- * - A record is linked into this P's running list from the moment it is started until its result is
- *   stored, so if this thread dies the main thread knows what it was running.
+ * - A record is linked into this P's running list from the moment it is started until it has been
+ *   pushed onto its submitter's inbox, so if this thread dies the main thread knows what it was running
+ *   and what it finished without delivering.
  * - Before waiting, the worker counts itself idle and looks for work once more; a submitter publishes
  *   the record, bumps the sequence word, then reads the idle count; so a record is never left queued
  *   while every worker sleeps.
@@ -17,7 +18,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
 import { heap } from "./heap.js";
-import { globalGet, localGet, steal } from "./runq.js";
+import { globalGet, localGet, localLen, steal } from "./runq.js";
 import {
   CANCEL_OVER,
   ERR,
@@ -35,21 +36,21 @@ import {
   T_STATE,
   T_TASK,
   deliver,
+  deliverSoon,
   linkRunning,
   pBlock,
   storeResult,
   readArgs,
   taskKey,
-  unlinkRunning,
 } from "./sched.js";
 import { notifyWord, waitWord } from "./futex.js";
-import { setCreationStacks, dump } from "../scheduler.js";
+import { currentG, setCreationStacks, dump } from "../scheduler.js";
 import { threadQuiet } from "./quiet.js";
 import { go } from "../../go.js";
 import { registered } from "../../threads/task.js";
 // The public module registers how every shared object kind (Mutex, Chan, Int32, ...) is revived here.
 import "../../threads/index.js";
-import { type TaskInfo, setWorkerState, tasksByG } from "./current.js";
+import { type TaskInfo, running, setWorkerState, tasksByG } from "./current.js";
 
 interface WorkerData {
   rcb: number;
@@ -113,7 +114,7 @@ function startTask(rec: number): void {
   const key = taskKey(rcb, i32[w + T_TASK]);
   let runner = runners.get(key);
   if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
-  tasksByG.set(go(runner, info, args), info);
+  go(runner, info, args);
 }
 
 type Runner = (info: TaskInfo, args: unknown[]) => Promise<void>;
@@ -135,8 +136,18 @@ async function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<voi
   let v: unknown;
   Atomics.store(heap().i32, (info.rec >> 2) + T_STATE, STARTED);
   try {
-    v = fn(...args);
-    if (isThenable(v)) v = await v;
+    // While the function runs synchronously, taskContext() finds the task here; only a task that goes
+    // on after an await needs the (costlier) map from its goroutine.
+    running.info = info;
+    try {
+      v = fn(...args);
+    } finally {
+      running.info = undefined;
+    }
+    if (isThenable(v)) {
+      tasksByG.set(currentG(), info);
+      v = await v;
+    }
   } catch (e) {
     finish(info, ERR, e);
     return;
@@ -196,8 +207,7 @@ function finish(info: TaskInfo, state: number, value: unknown): void {
     notifyWord((rec >> 2) + T_CANCEL);
   }
   storeResult(rec, state, value);
-  unlinkRunning(P, rec);
-  deliver(rec);
+  deliverSoon(P, rec);
 }
 
 // ---- the loop ----------------------------------------------------------------------------------------
@@ -221,11 +231,14 @@ async function loop(): Promise<void> {
     if (Atomics.load(i32, rcb + R_CLOSED) === 2) return;
     // Start one task at a time and let it run until it blocks (its goroutine starts in the next
     // microtask) before taking the next, so what is still queued stays visible to thieves.
+    // (With a long local queue, a few are started per yield: the rest stays stealable all the same.)
     let n = 0;
-    for (; n < BATCH; n++) {
+    while (n < BATCH) {
       const rec = findRunnable();
       if (rec === 0) break;
       startTask(rec);
+      n++;
+      if (localLen(myQ) > 16 && n % 8 !== 0) continue;
       await RESOLVED;
     }
     if (n > 0) {
