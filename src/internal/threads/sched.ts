@@ -335,9 +335,9 @@ export function deliverSoon(p: number, rec: number): void {
   const i32 = heap().i32;
   const w = rec >> 2;
   const inbox = i32[w + T_INBOX];
-  let chain = chains.get(inbox);
+  const chain = chains.get(inbox);
   if (chain === undefined) {
-    chains.set(inbox, (chain = { head: rec, tail: rec }));
+    chains.set(inbox, { head: rec, tail: rec });
     i32[w + T_NEXT] = 0;
   } else {
     i32[w + T_NEXT] = chain.head; // newest first, as on the inbox itself
