@@ -215,7 +215,7 @@ export class Bubble implements BubbleHooks, Clock {
   constructor(
     private readonly onDone: (err: unknown) => void,
   ) {
-    this.system = new G(0, undefined, 0, undefined, this);
+    this.system = new G(0, undefined, 0, this);
     if (activeBubbles++ === 0) resourceHook.enable();
   }
 

@@ -48,35 +48,95 @@ export interface BubbleHooks {
 /** Shared by every goroutine started without arguments (one array, not one per goroutine). */
 const NO_ARGS: unknown[] = [];
 
-/** A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. */
-export class G {
-  state = RUNNABLE;
-  /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
-  waitReason = "";
-  /** monoNow() when it parked (the start of that microtask burst). */
-  waitSince = 0;
+/**
+ * Where a goroutine was created, when creation stacks are on: the parent's id and a captured, not yet
+ * formatted, stack (`Error.captureStackTrace` adds `stack`). Without creation stacks a G keeps only the
+ * parent's id, as a number, in the same field.
+ */
+export interface Site {
+  readonly parentId: number;
+  stack?: string;
+}
+
+/**
+ * A goroutine's waiting details, created at its first park and reused for every later one. Most
+ * goroutines of a fan-out never park; keeping these five fields off the G keeps every G small, which is
+ * what a spawn costs (the young-generation GC copies each live G twice before it is promoted).
+ */
+export class WaitInfo {
   /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
   parks = 0;
   /** How many of them are not durable. */
   nonDurable = 0;
   /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
   durable = false;
+  /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
+  reason = "";
+  /** monoNow() when it parked (the start of that microtask burst). */
+  since = 0;
+}
+
+/**
+ * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's.
+ *
+ * Why eight fields and no more: a fan-out of N goroutines keeps N records live across several
+ * scavenges, and their size is most of what `go` costs beyond a bare async call (14 fields measured
+ * ~150 ns per record, 8 fields ~67 ns). Rarely used data lives elsewhere: waiting details in
+ * {@link WaitInfo}, the parent's id in the creation site, registry membership in one array slot.
+ */
+export class G {
+  state = RUNNABLE;
+  /** Index in the registry array; owned by the registry. */
+  slot = 0;
   /** The arguments to start `fn` with; dropped once it has started. */
   args: unknown[] = NO_ARGS;
-  /** Registry list links; owned by the registry. */
-  prevG: G | null = null;
-  nextG: G | null = null;
+  /** Waiting details, from the first park on. */
+  wait: WaitInfo | undefined = undefined;
   constructor(
     readonly id: number,
     /** The function the goroutine runs, for the dump. */
     readonly fn: ((...args: never[]) => unknown) | undefined,
-    /** Id of the goroutine that called `go`. */
-    readonly parentId: number,
-    /** Where `go` was called, when creation stacks are on: a captured, not yet formatted, stack. */
-    readonly siteHolder: { stack?: string } | undefined,
+    /** The parent's id, or the creation {@link Site} (which holds it) when creation stacks are on. */
+    readonly origin: number | Site,
     /** The synctest bubble it belongs to, if any. */
     readonly bubble: BubbleHooks | undefined,
   ) {}
+
+  /** Id of the goroutine that called `go`. */
+  get parentId(): number {
+    const o = this.origin;
+    return typeof o === "number" ? o : o.parentId;
+  }
+  /** Waits outstanding. */
+  get parks(): number {
+    return this.wait?.parks ?? 0;
+  }
+  /** How many outstanding waits are not durable. */
+  get nonDurable(): number {
+    return this.wait?.nonDurable ?? 0;
+  }
+  /** Durably blocked (see {@link WaitInfo.durable}). */
+  get durable(): boolean {
+    return this.wait?.durable ?? false;
+  }
+  /** Go's wait reason while WAITING, else the last one ("" if it never parked). */
+  get waitReason(): string {
+    return this.wait?.reason ?? "";
+  }
+  set waitReason(r: string) {
+    waitInfo(this).reason = r;
+  }
+  /** When the current (or last) wait began, in monoNow() time. */
+  get waitSince(): number {
+    return this.wait?.since ?? 0;
+  }
+  set waitSince(t: number) {
+    waitInfo(this).since = t;
+  }
+}
+
+function waitInfo(g: G): WaitInfo {
+  return g.wait ?? (g.wait = new WaitInfo());
 }
 
 /** The public view of a goroutine. */
@@ -87,8 +147,22 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = new G(nextId++, undefined, 0, undefined, undefined);
-let head: G = mainG;
+export const mainG = new G(nextId++, undefined, 0, undefined);
+
+/**
+ * The registry: every live goroutine in creation order, with holes where goroutines have exited
+ * (`g.slot` is a G's index). Goroutines at `started` and after have been created but not yet started;
+ * the spawn drain starts them in order. One array serves as registry and start queue, so a spawn costs
+ * one array slot and a number on the G, where a doubly linked list cost two pointer fields per G plus a
+ * separate queue.
+ *
+ * Holes are squeezed out (order kept) once they outnumber live goroutines, never during a drain, whose
+ * loop indexes the array.
+ */
+const all: (G | undefined)[] = [mainG];
+let holes = 0;
+let started = 1;
+let draining = false;
 let live = 1;
 
 /** The goroutine running now. */
@@ -104,8 +178,28 @@ export function numGoroutine(): number {
 /** Every live goroutine, oldest first. */
 export function allGoroutines(): G[] {
   const out: G[] = [];
-  for (let g: G | null = head; g !== null; g = g.nextG) out.push(g);
-  return out.reverse();
+  for (let i = 0; i < all.length; i++) {
+    const g = all[i];
+    if (g !== undefined) out.push(g);
+  }
+  return out;
+}
+
+/** Squeezes the holes out of the registry, keeping order and the start boundary. */
+function compact(): void {
+  let j = 0;
+  let newStarted = -1;
+  for (let i = 0; i < all.length; i++) {
+    if (i === started) newStarted = j;
+    const g = all[i];
+    if (g !== undefined) {
+      g.slot = j;
+      all[j++] = g;
+    }
+  }
+  started = newStarted === -1 ? j : newStarted;
+  all.length = j;
+  holes = 0;
 }
 
 // ---- creation stacks ---------------------------------------------------------------------------------
@@ -123,18 +217,19 @@ export function setCreationStacks(on: boolean): boolean {
  * Captures the caller of `skip` (one frame). V8 records the frame now (about 1 µs) and formats it only
  * when `.stack` is read, i.e. only for a dump.
  */
-function captureSite(skip: (...args: never[]) => unknown): { stack?: string } {
-  const holder: { stack?: string } = {};
+function captureSite(parentId: number, skip: (...args: never[]) => unknown): Site {
+  const site: Site = { parentId };
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
-  Error.captureStackTrace(holder, skip);
+  Error.captureStackTrace(site, skip);
   Error.stackTraceLimit = limit;
-  return holder;
+  return site;
 }
 
 /** Where `g` was created, as `[function, location]`, when creation stacks were on. */
 export function creationSite(g: G): [fn: string, where: string] | undefined {
-  const s = g.siteHolder?.stack;
+  const o = g.origin;
+  const s = typeof o === "number" ? undefined : o.stack;
   if (s === undefined) return undefined;
   const frame = s.split("\n")[1]?.trim().replace(/^at /, "");
   if (frame === undefined) return undefined;
@@ -158,9 +253,12 @@ function crashOnDrainError(e: unknown): void {
   });
 }
 
-/** Goroutines created but not yet started, oldest first; drained by one microtask. */
-let pendingG: G[] = [];
 let drainScheduled = false;
+function scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  kick.then(drainSpawns, crashOnDrainError);
+}
 
 /**
  * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
@@ -171,55 +269,43 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
   const g = new G(
     nextId++,
     fn,
-    parent.id,
-    creationStacks ? captureSite(skip) : undefined,
+    creationStacks ? captureSite(parent.id, skip) : parent.id,
     bubble ?? parent.bubble,
   );
-  g.args = args.length === 0 ? NO_ARGS : args;
-  g.nextG = head;
-  head.prevG = g;
-  head = g;
+  if (args.length !== 0) g.args = args;
+  g.slot = all.length;
+  all.push(g);
   live++;
   g.bubble?.onStart(g);
-  pendingG.push(g);
-  if (!drainScheduled) {
-    drainScheduled = true;
-    kick.then(drainSpawns, crashOnDrainError);
-  }
+  scheduleDrain();
   return g;
 }
 
 /**
- * Starts every queued goroutine. The goroutine-local slot is written once per goroutine and restored
- * once per batch (gls.run would read and write it three times each).
+ * Starts every goroutine created before this microtask, oldest first; those created meanwhile (by the
+ * goroutines it starts) wait for the next drain, as they would in their own microtask. The
+ * goroutine-local slot is written once per goroutine and restored once per batch (gls.run would read
+ * and write it three times each).
  */
 function drainSpawns(): void {
-  const gs = pendingG;
-  pendingG = [];
   drainScheduled = false;
+  const end = all.length;
   const prev = gls.enterAny(undefined);
-  let i = 0;
+  draining = true;
   try {
-    for (; i < gs.length; i++) {
-      const g = gs[i];
+    while (started < end) {
+      const g = all[started++];
+      if (g === undefined) continue; // abandoned with its bubble before it could start
       gls.set(g);
       start(g);
     }
   } catch (e) {
     // A panic handler threw: the goroutines after this one still start, in order, on the next microtask.
-    requeue(gs.slice(i + 1));
+    if (started < all.length) scheduleDrain();
     throw e;
   } finally {
+    draining = false;
     gls.set(prev);
-  }
-}
-
-function requeue(gs: G[]): void {
-  if (gs.length === 0) return;
-  pendingG = gs.concat(pendingG);
-  if (!drainScheduled) {
-    drainScheduled = true;
-    kick.then(drainSpawns, crashOnDrainError);
   }
 }
 
@@ -272,14 +358,10 @@ export function abandon(g: G): void {
 function exit(g: G): void {
   if (g.state === DEAD) return;
   g.state = DEAD;
-  if (g.bubble !== undefined) updateDurable(g); // one that returned with waits outstanding counts no more
-  const p = g.prevG;
-  const n = g.nextG;
-  if (p !== null) p.nextG = n;
-  else head = n!;
-  if (n !== null) n.prevG = p;
-  g.prevG = g.nextG = null;
+  if (g.bubble !== undefined && g.wait !== undefined) updateDurable(g, g.wait); // one that returned with waits outstanding counts no more
+  all[g.slot] = undefined;
   live--;
+  if (++holes > live && holes >= 1024 && !draining) compact();
   g.bubble?.onExit(g);
 }
 
@@ -369,17 +451,18 @@ let deadlockHookInstalled = false;
  * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
 export function park(g: G, reason: string, durable: boolean): void {
-  g.waitReason = reason;
-  if (g.parks++ === 0) {
+  const w = g.wait ?? (g.wait = new WaitInfo());
+  w.reason = reason;
+  if (w.parks++ === 0) {
     g.state = WAITING;
-    g.waitSince = burstNow();
+    w.since = burstNow();
     if (!deadlockHookInstalled) installDeadlockHook();
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
   if (g.bubble !== undefined) {
     // Durability only matters to a bubble's idleness (and its dump).
-    if (!durable) g.nonDurable++;
-    updateDurable(g);
+    if (!durable) w.nonDurable++;
+    updateDurable(g, w);
   }
 }
 
@@ -388,18 +471,19 @@ export function park(g: G, reason: string, durable: boolean): void {
  * synchronously at that moment, before settling the promise, with the `durable` its park had.
  */
 export function ready(g: G, durable: boolean): void {
-  if (g.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (--g.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  const w = g.wait;
+  if (w === undefined || w.parks === 0) return; // the goroutine was abandoned with its bubble
+  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
   if (g.bubble !== undefined) {
-    if (!durable) g.nonDurable--;
-    updateDurable(g);
+    if (!durable) w.nonDurable--;
+    updateDurable(g, w);
   }
 }
 
-function updateDurable(g: G): void {
-  const on = g.parks > 0 && g.nonDurable === 0 && g.state !== DEAD;
-  if (on === g.durable) return;
-  g.durable = on;
+function updateDurable(g: G, w: WaitInfo): void {
+  const on = w.parks > 0 && w.nonDurable === 0 && g.state !== DEAD;
+  if (on === w.durable) return;
+  w.durable = on;
   g.bubble?.onDurable(g, on);
 }
 
@@ -555,7 +639,7 @@ function installDeadlockHook(): void {
 
 function anyBlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
-  for (let g: G | null = head; g !== null; g = g.nextG) if (g.state === WAITING) return true;
+  for (let i = 0; i < all.length; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
 
