@@ -1,7 +1,7 @@
 /**
  * The `go` statement.
  */
-import { type Goroutine, spawn } from "./internal/scheduler.js";
+import { type Goroutine, NO_ARGS, spawn } from "./internal/scheduler.js";
 
 export type { Goroutine } from "./internal/scheduler.js";
 
@@ -24,7 +24,12 @@ export type { Goroutine } from "./internal/scheduler.js";
  * console.log(await done.recv()); // "hello, gopher"
  * ```
  */
-export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Goroutine {
+export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): Goroutine;
+export function go(fn: (...args: never[]) => unknown): Goroutine {
   if (typeof fn !== "function") throw new TypeError(`go: expected a function, got ${typeof fn}`);
+  // Why `arguments` rather than a rest parameter: a rest parameter allocates an array on every call,
+  // even an empty one, and a fan-out of argument-less goroutines would pay it for nothing.
+  // eslint-disable-next-line prefer-rest-params
+  const args = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : NO_ARGS;
   return spawn(fn, args, go);
 }

@@ -21,6 +21,7 @@ import * as gls from "./gls.js";
 import {
   type BubbleHooks,
   G,
+  NO_ARGS,
   abandon,
   currentG,
   dump,
@@ -215,7 +216,7 @@ export class Bubble implements BubbleHooks, Clock {
   constructor(
     private readonly onDone: (err: unknown) => void,
   ) {
-    this.system = new G(0, undefined, 0, this);
+    this.system = new G(0, undefined, { parentId: 0, bubble: this, args: NO_ARGS });
     if (activeBubbles++ === 0) resourceHook.enable();
   }
 

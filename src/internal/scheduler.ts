@@ -46,15 +46,19 @@ export interface BubbleHooks {
 }
 
 /** Shared by every goroutine started without arguments (one array, not one per goroutine). */
-const NO_ARGS: unknown[] = [];
+export const NO_ARGS: unknown[] = [];
 
 /**
- * Where a goroutine was created, when creation stacks are on: the parent's id and a captured, not yet
- * formatted, stack (`Error.captureStackTrace` adds `stack`). Without creation stacks a G keeps only the
- * parent's id, as a number, in the same field.
+ * A goroutine's origin when there is more to say than its parent's id: where it was created (when
+ * creation stacks are on: a captured, not yet formatted, stack, added by `Error.captureStackTrace`), its
+ * synctest bubble, its arguments until it starts. A goroutine started without arguments, outside
+ * bubbles, with creation stacks off — the fan-out case — keeps only the parent's id, as a number.
  */
-export interface Site {
+export interface Origin {
   readonly parentId: number;
+  readonly bubble: BubbleHooks | undefined;
+  /** The arguments to start `fn` with; dropped once it has started. */
+  args: unknown[];
   stack?: string;
 }
 
@@ -79,33 +83,36 @@ export class WaitInfo {
 /**
  * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's.
  *
- * Why eight fields and no more: a fan-out of N goroutines keeps N records live across several
- * scavenges, and their size is most of what `go` costs beyond a bare async call (14 fields measured
- * ~150 ns per record, 8 fields ~67 ns). Rarely used data lives elsewhere: waiting details in
- * {@link WaitInfo}, the parent's id in the creation site, registry membership in one array slot.
+ * Why six fields and no more: a fan-out of N goroutines keeps N records live across several scavenges,
+ * so each is copied and then promoted, and their size is most of what `go` costs beyond a bare async
+ * call (measured on the spawn bench: 8 fields 265 ns per goroutine, 11 fields 573 ns — V8 also sizes
+ * its young generation by how much survives). Rarely used data lives elsewhere: waiting details in
+ * {@link WaitInfo}, the parent's id, bubble and arguments in the {@link Origin}, registry membership in
+ * one array slot.
  */
 export class G {
   state = RUNNABLE;
   /** Index in the registry array; owned by the registry. */
   slot = 0;
-  /** The arguments to start `fn` with; dropped once it has started. */
-  args: unknown[] = NO_ARGS;
   /** Waiting details, from the first park on. */
   wait: WaitInfo | undefined = undefined;
   constructor(
     readonly id: number,
     /** The function the goroutine runs, for the dump. */
     readonly fn: ((...args: never[]) => unknown) | undefined,
-    /** The parent's id, or the creation {@link Site} (which holds it) when creation stacks are on. */
-    readonly origin: number | Site,
-    /** The synctest bubble it belongs to, if any. */
-    readonly bubble: BubbleHooks | undefined,
+    /** The parent's id alone, or the {@link Origin} that holds it. */
+    readonly origin: number | Origin,
   ) {}
 
   /** Id of the goroutine that called `go`. */
   get parentId(): number {
     const o = this.origin;
     return typeof o === "number" ? o : o.parentId;
+  }
+  /** The synctest bubble it belongs to, if any. */
+  get bubble(): BubbleHooks | undefined {
+    const o = this.origin;
+    return typeof o === "number" ? undefined : o.bubble;
   }
   /** Waits outstanding. */
   get parks(): number {
@@ -147,7 +154,7 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = new G(nextId++, undefined, 0, undefined);
+export const mainG = new G(nextId++, undefined, 0);
 
 /**
  * The registry: every live goroutine in creation order, with holes where goroutines have exited
@@ -217,8 +224,13 @@ export function setCreationStacks(on: boolean): boolean {
  * Captures the caller of `skip` (one frame). V8 records the frame now (about 1 µs) and formats it only
  * when `.stack` is read, i.e. only for a dump.
  */
-function captureSite(parentId: number, skip: (...args: never[]) => unknown): Site {
-  const site: Site = { parentId };
+function captureSite(
+  parentId: number,
+  bubble: BubbleHooks | undefined,
+  args: unknown[],
+  skip: (...args: never[]) => unknown,
+): Origin {
+  const site: Origin = { parentId, bubble, args };
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
   Error.captureStackTrace(site, skip);
@@ -266,13 +278,16 @@ function scheduleDrain(): void {
  */
 export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHooks): G {
   const parent = currentG();
+  const b = bubble ?? parent.bubble;
   const g = new G(
     nextId++,
     fn,
-    creationStacks ? captureSite(parent.id, skip) : parent.id,
-    bubble ?? parent.bubble,
+    creationStacks
+      ? captureSite(parent.id, b, args, skip)
+      : b === undefined && args.length === 0
+        ? parent.id
+        : { parentId: parent.id, bubble: b, args },
   );
-  if (args.length !== 0) g.args = args;
   g.slot = all.length;
   all.push(g);
   live++;
@@ -312,8 +327,12 @@ function drainSpawns(): void {
 /** Runs as the new goroutine (the slot is set): calls its function and watches how it ends. */
 function start(g: G): void {
   const fn = g.fn as (...a: unknown[]) => unknown;
-  const args = g.args;
-  g.args = NO_ARGS;
+  const o = g.origin;
+  let args = NO_ARGS;
+  if (typeof o !== "number") {
+    args = o.args;
+    o.args = NO_ARGS;
+  }
   let r: unknown;
   try {
     r = args.length === 0 ? fn() : fn(...args);

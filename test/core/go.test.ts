@@ -342,7 +342,7 @@ describe("runtime.dump", () => {
   ];
   for (const [ms, text] of waited) {
     test(`a goroutine that has waited ${ms} ms shows ", ${text}]"`, () => {
-      const g = new G(9999, function worker() {}, 1, undefined);
+      const g = new G(9999, function worker() {}, 1);
       g.state = WAITING;
       g.waitReason = "chan receive";
       g.waitSince = 1000;
