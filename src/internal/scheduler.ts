@@ -164,9 +164,11 @@ export const mainG = new G(nextId++, undefined, 0);
  * separate queue.
  *
  * Holes are squeezed out (order kept) once they outnumber live goroutines, never during a drain, whose
- * loop indexes the array.
+ * loop indexes the array. Entries from `top` on are unused: the array keeps the capacity of the largest
+ * fan-out seen (8 bytes a goroutine, as Go keeps its allgs), so the next fan-out does not grow it again.
  */
 const all: (G | undefined)[] = [mainG];
+let top = 1;
 let holes = 0;
 let started = 1;
 let draining = false;
@@ -185,7 +187,7 @@ export function numGoroutine(): number {
 /** Every live goroutine, oldest first. */
 export function allGoroutines(): G[] {
   const out: G[] = [];
-  for (let i = 0; i < all.length; i++) {
+  for (let i = 0; i < top; i++) {
     const g = all[i];
     if (g !== undefined) out.push(g);
   }
@@ -196,7 +198,7 @@ export function allGoroutines(): G[] {
 function compact(): void {
   let j = 0;
   let newStarted = -1;
-  for (let i = 0; i < all.length; i++) {
+  for (let i = 0; i < top; i++) {
     if (i === started) newStarted = j;
     const g = all[i];
     if (g !== undefined) {
@@ -205,7 +207,8 @@ function compact(): void {
     }
   }
   started = newStarted === -1 ? j : newStarted;
-  all.length = j;
+  all.fill(undefined, j, top);
+  top = j;
   holes = 0;
 }
 
@@ -288,8 +291,10 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
         ? parent.id
         : { parentId: parent.id, bubble: b, args },
   );
-  g.slot = all.length;
-  all.push(g);
+  g.slot = top;
+  if (top === all.length) all.push(g);
+  else all[top] = g;
+  top++;
   live++;
   g.bubble?.onStart(g);
   scheduleDrain();
@@ -304,7 +309,7 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
  */
 function drainSpawns(): void {
   drainScheduled = false;
-  const end = all.length;
+  const end = top;
   const prev = gls.enterAny(undefined);
   draining = true;
   try {
@@ -316,7 +321,7 @@ function drainSpawns(): void {
     }
   } catch (e) {
     // A panic handler threw: the goroutines after this one still start, in order, on the next microtask.
-    if (started < all.length) scheduleDrain();
+    if (started < top) scheduleDrain();
     throw e;
   } finally {
     draining = false;
@@ -658,7 +663,7 @@ function installDeadlockHook(): void {
 
 function anyBlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
-  for (let i = 0; i < all.length; i++) if (all[i]?.state === WAITING) return true;
+  for (let i = 0; i < top; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
 
