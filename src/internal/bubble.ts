@@ -20,8 +20,10 @@ import { type Clock, type TimerHandle, realClock } from "./clock.js";
 import * as gls from "./gls.js";
 import {
   type BubbleHooks,
+  Ext,
   G,
   NO_ARGS,
+  UNREGISTERED,
   abandon,
   currentG,
   dump,
@@ -216,7 +218,7 @@ export class Bubble implements BubbleHooks, Clock {
   constructor(
     private readonly onDone: (err: unknown) => void,
   ) {
-    this.system = new G(0, undefined, { parentId: 0, bubble: this, args: NO_ARGS });
+    this.system = new G(0, undefined, new Ext(0, this, NO_ARGS), UNREGISTERED);
     if (activeBubbles++ === 0) resourceHook.enable();
   }
 

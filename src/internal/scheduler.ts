@@ -4,10 +4,11 @@
  * lets the runtime say what each goroutine waits on and lets synctest know when a bubble is idle.
  *
  * Invariants:
- * - A goroutine record (G) is in the registry list from `go()` until its function settles; the main
- *   goroutine (id 1) is always there. `live` equals the list's length.
- * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: set by `park`, cleared by
- *   `ready`. A primitive calls `ready` before (or while) it settles the promise the goroutine awaits.
+ * - A goroutine record (G) is in the registry from `go()` until its function settles (`all[g.slot] === g`),
+ *   then its slot is GONE; the main goroutine (id 1) is always there. `live` counts the registered ones.
+ * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: it has waits outstanding
+ *   (counted up by `park`, down by `ready`) and has not exited. A primitive calls `ready` before (or
+ *   while) it settles the promise the goroutine awaits.
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
@@ -49,25 +50,15 @@ export interface BubbleHooks {
 export const NO_ARGS: unknown[] = [];
 
 /**
- * A goroutine's origin when there is more to say than its parent's id: where it was created (when
+ * Everything about a goroutine that a plain fan-out goroutine does not need: where it was created (when
  * creation stacks are on: a captured, not yet formatted, stack, added by `Error.captureStackTrace`), its
- * synctest bubble, its arguments until it starts. A goroutine started without arguments, outside
- * bubbles, with creation stacks off — the fan-out case — keeps only the parent's id, as a number.
+ * synctest bubble, its arguments until it starts, and its waiting details once it has parked. A
+ * goroutine started without arguments, outside bubbles, with creation stacks off keeps only its parent's
+ * id, as a number, until its first park; the record is made then and reused for every later park.
  */
-export interface Origin {
-  readonly parentId: number;
-  readonly bubble: BubbleHooks | undefined;
+export class Ext {
   /** The arguments to start `fn` with; dropped once it has started. */
   args: unknown[];
-  stack?: string;
-}
-
-/**
- * A goroutine's waiting details, created at its first park and reused for every later one. Most
- * goroutines of a fan-out never park; keeping these five fields off the G keeps every G small, which is
- * what a spawn costs (the young-generation GC copies each live G twice before it is promoted).
- */
-export class WaitInfo {
   /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
   parks = 0;
   /** How many of them are not durable. */
@@ -78,72 +69,90 @@ export class WaitInfo {
   reason = "";
   /** monoNow() when it parked (the start of that microtask burst). */
   since = 0;
+  /** Set by `Error.captureStackTrace` when creation stacks are on. */
+  declare stack?: string;
+  constructor(
+    /** Id of the goroutine that called `go`. */
+    readonly parentId: number,
+    readonly bubble: BubbleHooks | undefined,
+    args: unknown[],
+  ) {
+    this.args = args;
+  }
 }
+
+/** A registry slot meaning "not in the registry any more" (see {@link G.slot}). */
+const GONE = -1;
+/** The slot of a pseudo-goroutine that is never registered (a bubble's timer runner). */
+export const UNREGISTERED = -2;
 
 /**
  * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's.
  *
- * Why six fields and no more: a fan-out of N goroutines keeps N records live across several scavenges,
- * so each is copied and then promoted, and their size is most of what `go` costs beyond a bare async
- * call (measured on the spawn bench: 8 fields 265 ns per goroutine, 11 fields 573 ns — V8 also sizes
- * its young generation by how much survives). Rarely used data lives elsewhere: waiting details in
- * {@link WaitInfo}, the parent's id, bubble and arguments in the {@link Origin}, registry membership in
- * one array slot.
+ * Why four fields: a fan-out of N goroutines keeps N records live across several scavenges, so each is
+ * copied and then promoted, and their size is most of what `go` costs beyond a bare async call (spawn
+ * bench, stacks off: 14 fields ~2.7× a bare async call, 8 fields ~2.6×, 11 fields 5× — V8 also sizes
+ * its young generation by how much survives). So the state is not stored but derived (DEAD from the
+ * slot, WAITING from the waits outstanding), and everything else lives in the {@link Ext}.
  */
 export class G {
-  state = RUNNABLE;
-  /** Index in the registry array; owned by the registry. */
-  slot = 0;
-  /** Waiting details, from the first park on. */
-  wait: WaitInfo | undefined = undefined;
   constructor(
     readonly id: number,
     /** The function the goroutine runs, for the dump. */
     readonly fn: ((...args: never[]) => unknown) | undefined,
-    /** The parent's id alone, or the {@link Origin} that holds it. */
-    readonly origin: number | Origin,
+    /** The parent's id alone, or the {@link Ext} that holds it. */
+    public ext: number | Ext,
+    /** Index in the registry array, GONE once it has exited; owned by the registry. */
+    public slot: number,
   ) {}
 
+  /** RUNNABLE, WAITING (parked in a primitive) or DEAD. */
+  get state(): number {
+    if (this.slot === GONE) return DEAD;
+    const x = this.ext;
+    return typeof x !== "number" && x.parks > 0 ? WAITING : RUNNABLE;
+  }
   /** Id of the goroutine that called `go`. */
   get parentId(): number {
-    const o = this.origin;
-    return typeof o === "number" ? o : o.parentId;
+    const x = this.ext;
+    return typeof x === "number" ? x : x.parentId;
   }
   /** The synctest bubble it belongs to, if any. */
   get bubble(): BubbleHooks | undefined {
-    const o = this.origin;
-    return typeof o === "number" ? undefined : o.bubble;
+    const x = this.ext;
+    return typeof x === "number" ? undefined : x.bubble;
   }
   /** Waits outstanding. */
   get parks(): number {
-    return this.wait?.parks ?? 0;
+    const x = this.ext;
+    return typeof x === "number" ? 0 : x.parks;
   }
   /** How many outstanding waits are not durable. */
   get nonDurable(): number {
-    return this.wait?.nonDurable ?? 0;
+    const x = this.ext;
+    return typeof x === "number" ? 0 : x.nonDurable;
   }
-  /** Durably blocked (see {@link WaitInfo.durable}). */
+  /** Durably blocked (see {@link Ext.durable}). */
   get durable(): boolean {
-    return this.wait?.durable ?? false;
+    const x = this.ext;
+    return typeof x === "number" ? false : x.durable;
   }
   /** Go's wait reason while WAITING, else the last one ("" if it never parked). */
   get waitReason(): string {
-    return this.wait?.reason ?? "";
-  }
-  set waitReason(r: string) {
-    waitInfo(this).reason = r;
+    const x = this.ext;
+    return typeof x === "number" ? "" : x.reason;
   }
   /** When the current (or last) wait began, in monoNow() time. */
   get waitSince(): number {
-    return this.wait?.since ?? 0;
-  }
-  set waitSince(t: number) {
-    waitInfo(this).since = t;
+    const x = this.ext;
+    return typeof x === "number" ? 0 : x.since;
   }
 }
 
-function waitInfo(g: G): WaitInfo {
-  return g.wait ?? (g.wait = new WaitInfo());
+/** The {@link Ext} of `g`, made now if it has none yet. */
+export function ext(g: G): Ext {
+  const x = g.ext;
+  return typeof x === "number" ? (g.ext = new Ext(x, undefined, NO_ARGS)) : x;
 }
 
 /** The public view of a goroutine. */
@@ -154,7 +163,7 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = new G(nextId++, undefined, 0);
+export const mainG = new G(nextId++, undefined, 0, 0);
 
 /**
  * The registry: every live goroutine in creation order, with holes where goroutines have exited
@@ -232,8 +241,8 @@ function captureSite(
   bubble: BubbleHooks | undefined,
   args: unknown[],
   skip: (...args: never[]) => unknown,
-): Origin {
-  const site: Origin = { parentId, bubble, args };
+): Ext {
+  const site = new Ext(parentId, bubble, args);
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
   Error.captureStackTrace(site, skip);
@@ -243,8 +252,8 @@ function captureSite(
 
 /** Where `g` was created, as `[function, location]`, when creation stacks were on. */
 export function creationSite(g: G): [fn: string, where: string] | undefined {
-  const o = g.origin;
-  const s = typeof o === "number" ? undefined : o.stack;
+  const x = g.ext;
+  const s = typeof x === "number" ? undefined : x.stack;
   if (s === undefined) return undefined;
   const frame = s.split("\n")[1]?.trim().replace(/^at /, "");
   if (frame === undefined) return undefined;
@@ -289,9 +298,9 @@ export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHo
       ? captureSite(parent.id, b, args, skip)
       : b === undefined && args.length === 0
         ? parent.id
-        : { parentId: parent.id, bubble: b, args },
+        : new Ext(parent.id, b, args),
+    top,
   );
-  g.slot = top;
   if (top === all.length) all.push(g);
   else all[top] = g;
   top++;
@@ -332,11 +341,11 @@ function drainSpawns(): void {
 /** Runs as the new goroutine (the slot is set): calls its function and watches how it ends. */
 function start(g: G): void {
   const fn = g.fn as (...a: unknown[]) => unknown;
-  const o = g.origin;
+  const x = g.ext;
   let args = NO_ARGS;
-  if (typeof o !== "number") {
-    args = o.args;
-    o.args = NO_ARGS;
+  if (typeof x !== "number") {
+    args = x.args;
+    x.args = NO_ARGS;
   }
   let r: unknown;
   try {
@@ -380,10 +389,12 @@ export function abandon(g: G): void {
 }
 
 function exit(g: G): void {
-  if (g.state === DEAD) return;
-  g.state = DEAD;
-  if (g.bubble !== undefined && g.wait !== undefined) updateDurable(g, g.wait); // one that returned with waits outstanding counts no more
-  all[g.slot] = undefined;
+  const slot = g.slot;
+  if (slot < 0) return; // gone already (or never registered)
+  g.slot = GONE;
+  const x = g.ext;
+  if (typeof x !== "number" && x.bubble !== undefined) updateDurable(g, x); // one that returned with waits outstanding counts no more
+  all[slot] = undefined;
   live--;
   if (++holes > live && holes >= 1024 && !draining) compact();
   g.bubble?.onExit(g);
@@ -475,15 +486,14 @@ let deadlockHookInstalled = false;
  * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
 export function park(g: G, reason: string, durable: boolean): void {
-  const w = g.wait ?? (g.wait = new WaitInfo());
+  const w = ext(g);
   w.reason = reason;
   if (w.parks++ === 0) {
-    g.state = WAITING;
     w.since = burstNow();
     if (!deadlockHookInstalled) installDeadlockHook();
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
-  if (g.bubble !== undefined) {
+  if (w.bubble !== undefined) {
     // Durability only matters to a bubble's idleness (and its dump).
     if (!durable) w.nonDurable++;
     updateDurable(g, w);
@@ -495,20 +505,20 @@ export function park(g: G, reason: string, durable: boolean): void {
  * synchronously at that moment, before settling the promise, with the `durable` its park had.
  */
 export function ready(g: G, durable: boolean): void {
-  const w = g.wait;
-  if (w === undefined || w.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
-  if (g.bubble !== undefined) {
+  const w = g.ext;
+  if (typeof w === "number" || w.parks === 0) return; // the goroutine was abandoned with its bubble
+  w.parks--;
+  if (w.bubble !== undefined) {
     if (!durable) w.nonDurable--;
     updateDurable(g, w);
   }
 }
 
-function updateDurable(g: G, w: WaitInfo): void {
-  const on = w.parks > 0 && w.nonDurable === 0 && g.state !== DEAD;
+function updateDurable(g: G, w: Ext): void {
+  const on = w.parks > 0 && w.nonDurable === 0 && g.slot !== GONE;
   if (on === w.durable) return;
   w.durable = on;
-  g.bubble?.onDurable(g, on);
+  w.bubble?.onDurable(g, on);
 }
 
 /**
