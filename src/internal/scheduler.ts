@@ -4,11 +4,11 @@
  * lets the runtime say what each goroutine waits on and lets synctest know when a bubble is idle.
  *
  * Invariants:
- * - A goroutine record (G) is in the registry from `go()` until its function settles (`all[g.slot] === g`),
- *   then its slot is GONE; the main goroutine (id 1) is always there. `live` counts the registered ones.
- * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: it has waits outstanding
- *   (counted up by `park`, down by `ready`) and has not exited. A primitive calls `ready` before (or
- *   while) it settles the promise the goroutine awaits.
+ * - A goroutine record (G) is in the registry (`all[g.slot] === g`) from `go()` until its function
+ *   settles, when it becomes DEAD; the main goroutine (id 1) is always there. `live` counts them.
+ * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: set by `park`, cleared by
+ *   `ready` when its last outstanding wait ends. A primitive calls `ready` before (or while) it settles
+ *   the promise the goroutine awaits.
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
@@ -52,9 +52,9 @@ export const NO_ARGS: unknown[] = [];
 /**
  * Everything about a goroutine that a plain fan-out goroutine does not need: where it was created (when
  * creation stacks are on: a captured, not yet formatted, stack, added by `Error.captureStackTrace`), its
- * synctest bubble, its arguments until it starts, and its waiting details once it has parked. A
- * goroutine started without arguments, outside bubbles, with creation stacks off keeps only its parent's
- * id, as a number, until its first park; the record is made then and reused for every later park.
+ * arguments until it starts, and its waiting details once it has parked. A goroutine started without
+ * arguments and with creation stacks off keeps only its parent's id, as a number, until its first park;
+ * the record is made then and reused for every later park.
  */
 export class Ext {
   /** The arguments to start `fn` with; dropped once it has started. */
@@ -74,85 +74,66 @@ export class Ext {
   constructor(
     /** Id of the goroutine that called `go`. */
     readonly parentId: number,
-    readonly bubble: BubbleHooks | undefined,
     args: unknown[],
   ) {
     this.args = args;
   }
 }
 
-/** A registry slot meaning "not in the registry any more" (see {@link G.slot}). */
-const GONE = -1;
-/** The slot of a pseudo-goroutine that is never registered (a bubble's timer runner). */
-export const UNREGISTERED = -2;
-
 /**
- * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's.
+ * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. Made only by
+ * {@link newG}.
  *
- * Why four fields: a fan-out of N goroutines keeps N records live across several scavenges, so each is
- * copied and then promoted, and their size is most of what `go` costs beyond a bare async call (spawn
- * bench, stacks off: 14 fields ~2.7× a bare async call, 8 fields ~2.6×, 11 fields 5× — V8 also sizes
- * its young generation by how much survives). So the state is not stored but derived (DEAD from the
- * slot, WAITING from the waits outstanding), and everything else lives in the {@link Ext}.
+ * Why a plain object made by one object literal, with few fields: a fan-out of N goroutines keeps N
+ * records live across several scavenges. As class instances each was copied and then promoted, and that
+ * was most of what `go` cost beyond a bare async call (spawn bench, stacks off: 14 fields 2.7× a bare
+ * async call, 11 fields 5× — V8 also sizes its young generation by how much survives). V8 tracks the
+ * survival of objects made by a literal, per literal, and once most survive allocates them in the old
+ * generation directly (pretenuring; it does not do this for `new` of a class): promoted bytes per spawn
+ * 110 -> 64, scavenges a third fewer. Short-lived goroutines keep being allocated young. Rarely used
+ * data lives in the {@link Ext}; registry membership is one array slot.
  */
-export class G {
-  constructor(
-    readonly id: number,
-    /** The function the goroutine runs, for the dump. */
-    readonly fn: ((...args: never[]) => unknown) | undefined,
-    /** The parent's id alone, or the {@link Ext} that holds it. */
-    public ext: number | Ext,
-    /** Index in the registry array, GONE once it has exited; owned by the registry. */
-    public slot: number,
-  ) {}
-
+export interface G {
+  readonly id: number;
+  /** The function the goroutine runs, for the dump. */
+  readonly fn: ((...args: never[]) => unknown) | undefined;
   /** RUNNABLE, WAITING (parked in a primitive) or DEAD. */
-  get state(): number {
-    if (this.slot === GONE) return DEAD;
-    const x = this.ext;
-    return typeof x !== "number" && x.parks > 0 ? WAITING : RUNNABLE;
-  }
-  /** Id of the goroutine that called `go`. */
-  get parentId(): number {
-    const x = this.ext;
-    return typeof x === "number" ? x : x.parentId;
-  }
+  state: number;
+  /** Index in the registry array; owned by the registry. */
+  slot: number;
   /** The synctest bubble it belongs to, if any. */
-  get bubble(): BubbleHooks | undefined {
-    const x = this.ext;
-    return typeof x === "number" ? undefined : x.bubble;
-  }
-  /** Waits outstanding. */
-  get parks(): number {
-    const x = this.ext;
-    return typeof x === "number" ? 0 : x.parks;
-  }
-  /** How many outstanding waits are not durable. */
-  get nonDurable(): number {
-    const x = this.ext;
-    return typeof x === "number" ? 0 : x.nonDurable;
-  }
-  /** Durably blocked (see {@link Ext.durable}). */
-  get durable(): boolean {
-    const x = this.ext;
-    return typeof x === "number" ? false : x.durable;
-  }
-  /** Go's wait reason while WAITING, else the last one ("" if it never parked). */
-  get waitReason(): string {
-    const x = this.ext;
-    return typeof x === "number" ? "" : x.reason;
-  }
-  /** When the current (or last) wait began, in monoNow() time. */
-  get waitSince(): number {
-    const x = this.ext;
-    return typeof x === "number" ? 0 : x.since;
-  }
+  readonly bubble: BubbleHooks | undefined;
+  /** The parent's id alone, or the {@link Ext} that holds it. */
+  ext: number | Ext;
+}
+
+/** Makes a goroutine record (the one allocation site V8 may pretenure; see {@link G}). */
+export function newG(
+  id: number,
+  fn: ((...args: never[]) => unknown) | undefined,
+  ext: number | Ext,
+  slot: number,
+  bubble: BubbleHooks | undefined,
+): G {
+  return { id, fn, state: RUNNABLE, slot, bubble, ext };
+}
+
+/** Id of the goroutine that called `go` to make `g`. */
+export function parentIdOf(g: G): number {
+  const x = g.ext;
+  return typeof x === "number" ? x : x.parentId;
+}
+
+/** The waiting details of `g`, or undefined if it never parked. */
+export function waitOf(g: G): Ext | undefined {
+  const x = g.ext;
+  return typeof x === "number" ? undefined : x;
 }
 
 /** The {@link Ext} of `g`, made now if it has none yet. */
 export function ext(g: G): Ext {
   const x = g.ext;
-  return typeof x === "number" ? (g.ext = new Ext(x, undefined, NO_ARGS)) : x;
+  return typeof x === "number" ? (g.ext = new Ext(x, NO_ARGS)) : x;
 }
 
 /** The public view of a goroutine. */
@@ -163,7 +144,7 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = new G(nextId++, undefined, 0, 0);
+export const mainG = newG(nextId++, undefined, 0, 0, undefined);
 
 /**
  * The registry: every live goroutine in creation order, with holes where goroutines have exited
@@ -238,11 +219,10 @@ export function setCreationStacks(on: boolean): boolean {
  */
 function captureSite(
   parentId: number,
-  bubble: BubbleHooks | undefined,
   args: unknown[],
   skip: (...args: never[]) => unknown,
 ): Ext {
-  const site = new Ext(parentId, bubble, args);
+  const site = new Ext(parentId, args);
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
   Error.captureStackTrace(site, skip);
@@ -290,16 +270,16 @@ function scheduleDrain(): void {
  */
 export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHooks): G {
   const parent = currentG();
-  const b = bubble ?? parent.bubble;
-  const g = new G(
+  const g = newG(
     nextId++,
     fn,
     creationStacks
-      ? captureSite(parent.id, b, args, skip)
-      : b === undefined && args.length === 0
+      ? captureSite(parent.id, args, skip)
+      : args.length === 0
         ? parent.id
-        : new Ext(parent.id, b, args),
+        : new Ext(parent.id, args),
     top,
+    bubble ?? parent.bubble,
   );
   if (top === all.length) all.push(g);
   else all[top] = g;
@@ -389,12 +369,11 @@ export function abandon(g: G): void {
 }
 
 function exit(g: G): void {
-  const slot = g.slot;
-  if (slot < 0) return; // gone already (or never registered)
-  g.slot = GONE;
+  if (g.state === DEAD) return;
+  g.state = DEAD;
   const x = g.ext;
-  if (typeof x !== "number" && x.bubble !== undefined) updateDurable(g, x); // one that returned with waits outstanding counts no more
-  all[slot] = undefined;
+  if (g.bubble !== undefined && typeof x !== "number") updateDurable(g, x); // one that returned with waits outstanding counts no more
+  all[g.slot] = undefined;
   live--;
   if (++holes > live && holes >= 1024 && !draining) compact();
   g.bubble?.onExit(g);
@@ -458,11 +437,12 @@ function panicStack(g: G, err: unknown): string {
 /** The "created by" line of the dump. */
 export function createdBy(g: G): string {
   const site = creationSite(g);
-  if (site === undefined) return `created in goroutine ${g.parentId}`;
+  const parentId = parentIdOf(g);
+  if (site === undefined) return `created in goroutine ${parentId}`;
   const [fn, where] = site;
   // A frame without a function name is top-level code (Go's main.main) when the main goroutine made it.
-  const named = fn !== "" && fn !== "<anonymous>" ? fn : g.parentId === 1 ? "main" : "anonymous";
-  return `created by ${named} in goroutine ${g.parentId}\n\t${where}`;
+  const named = fn !== "" && fn !== "<anonymous>" ? fn : parentId === 1 ? "main" : "anonymous";
+  return `created by ${named} in goroutine ${parentId}\n\t${where}`;
 }
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
@@ -489,11 +469,12 @@ export function park(g: G, reason: string, durable: boolean): void {
   const w = ext(g);
   w.reason = reason;
   if (w.parks++ === 0) {
+    g.state = WAITING;
     w.since = burstNow();
     if (!deadlockHookInstalled) installDeadlockHook();
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
-  if (w.bubble !== undefined) {
+  if (g.bubble !== undefined) {
     // Durability only matters to a bubble's idleness (and its dump).
     if (!durable) w.nonDurable++;
     updateDurable(g, w);
@@ -507,18 +488,18 @@ export function park(g: G, reason: string, durable: boolean): void {
 export function ready(g: G, durable: boolean): void {
   const w = g.ext;
   if (typeof w === "number" || w.parks === 0) return; // the goroutine was abandoned with its bubble
-  w.parks--;
-  if (w.bubble !== undefined) {
+  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  if (g.bubble !== undefined) {
     if (!durable) w.nonDurable--;
     updateDurable(g, w);
   }
 }
 
 function updateDurable(g: G, w: Ext): void {
-  const on = w.parks > 0 && w.nonDurable === 0 && g.slot !== GONE;
+  const on = w.parks > 0 && w.nonDurable === 0 && g.state !== DEAD;
   if (on === w.durable) return;
   w.durable = on;
-  w.bubble?.onDurable(g, on);
+  g.bubble?.onDurable(g, on);
 }
 
 /**
@@ -713,7 +694,8 @@ function waitedFor(ms: number): string {
 export function describe(g: G, now: number, cur: G): string {
   let state: string;
   if (g.state === WAITING) {
-    state = `${g.waitReason}${g.bubble !== undefined ? (g.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - g.waitSince)}`;
+    const w = ext(g);
+    state = `${w.reason}${g.bubble !== undefined ? (w.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - w.since)}`;
   } else {
     state = g === cur ? "running" : "runnable";
   }

@@ -8,7 +8,7 @@ import { Chan } from "../../src/internal/chan.js";
 import { go, type Goroutine } from "../../src/go.js";
 import { recv, select, send } from "../../src/select.js";
 import * as runtime from "../../src/runtime/index.js";
-import { G, currentG, describe as describeG, ext, mainG } from "../../src/internal/scheduler.js";
+import { WAITING, currentG, describe as describeG, ext, mainG, newG } from "../../src/internal/scheduler.js";
 import { deferred, leak, turns, until } from "./helpers.js";
 
 describe("go()", () => {
@@ -342,8 +342,9 @@ describe("runtime.dump", () => {
   ];
   for (const [ms, text] of waited) {
     test(`a goroutine that has waited ${ms} ms shows ", ${text}]"`, () => {
-      const g = new G(9999, function worker() {}, 1, 0);
+      const g = newG(9999, function worker() {}, 1, 0, undefined);
       const w = ext(g);
+      g.state = WAITING;
       w.parks = 1;
       w.reason = "chan receive";
       w.since = 1000;
