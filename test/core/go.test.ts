@@ -288,6 +288,19 @@ describe("runtime.dump", () => {
     });
   }
 
+  // go captures its own frame and its caller's; the dump must show the caller (not go) and its line.
+  test("'created by' names the function that called go, and the line of the call", async () => {
+    let line = 0;
+    function startsAWorker(): number {
+      line = Number(/go\.test\.js:(\d+)/.exec(new Error().stack!.split("\n")[1])![1]) + 1;
+      return go(() => new Chan<number>().recv()).id;
+    }
+    const id = startsAWorker();
+    leak(id);
+    await turns();
+    assert.match(block(id), new RegExp(`created by startsAWorker in goroutine 1\\n\\t.*go\\.test\\.js:${line}:`));
+  });
+
   test("'created by' names the parent goroutine", async () => {
     const childId = deferred<number>();
     const parent = go(() => {
