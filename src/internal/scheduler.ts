@@ -151,23 +151,26 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = newG(nextId++, undefined, 0, 0, undefined);
+export const mainG = newG(nextId++, undefined, 0, -1, undefined);
 
 /**
- * The registry: every live goroutine in creation order, with holes where goroutines have exited
- * (`g.slot` is a G's index). Goroutines at `started` and after have been created but not yet started;
- * the spawn drain starts them in order. One array serves as registry and start queue, so a spawn costs
- * one array slot and a number on the G, where a doubly linked list cost two pointer fields per G plus a
- * separate queue.
+ * The registry: every live goroutine but main, in creation order, with holes where goroutines have
+ * exited (`g.slot` is a G's index). Goroutines at `started` and after have been created but not yet
+ * started; the spawn drain starts them in order. One array serves as registry and start queue, so a
+ * spawn costs one array slot and a number on the G, where a doubly linked list cost two pointer fields
+ * per G plus a separate queue.
  *
- * Holes are squeezed out (order kept) once they outnumber live goroutines, never during a drain, whose
- * loop indexes the array. Entries from `top` on are unused: the array keeps the capacity of the largest
- * fan-out seen (8 bytes a goroutine, as Go keeps its allgs), so the next fan-out does not grow it again.
+ * Holes cost nothing until the array would have to grow: then, if they outnumber live goroutines, they
+ * are squeezed out (order kept) instead. When the last goroutine exits the array is simply reused from
+ * index 0, so a fan-out that finishes never moves anything (squeezing on exit, as first written, moved
+ * the survivors of a 200k fan-out about twice over). Neither happens during a drain, whose loop indexes
+ * the array. Entries from `top` on are unused: the array keeps the capacity of the largest fan-out seen
+ * (8 bytes a goroutine, as Go keeps its allgs).
  */
-const all: (G | undefined)[] = [mainG];
-let top = 1;
+const all: (G | undefined)[] = [];
+let top = 0;
 let holes = 0;
-let started = 1;
+let started = 0;
 let draining = false;
 let live = 1;
 
@@ -183,7 +186,7 @@ export function numGoroutine(): number {
 
 /** Every live goroutine, oldest first. */
 export function allGoroutines(): G[] {
-  const out: G[] = [];
+  const out: G[] = [mainG];
   for (let i = 0; i < top; i++) {
     const g = all[i];
     if (g !== undefined) out.push(g);
@@ -289,6 +292,7 @@ export function spawn(
 ): G {
   const parent = currentG();
   const site = typeof from === "function" ? (creationStacks ? captureSite(from) : undefined) : from;
+  if (top === all.length && holes > live && !draining) compact(); // rather than grow
   const g = newG(
     nextId++,
     fn,
@@ -390,7 +394,7 @@ function exit(g: G): void {
   if (g.bubble !== undefined && typeof x !== "number") updateDurable(g, x); // one that returned with waits outstanding counts no more
   all[g.slot] = undefined;
   live--;
-  if (++holes > live && holes >= 1024 && !draining) compact();
+  if (++holes === top && !draining) top = started = holes = 0; // no goroutine left but main
   g.bubble?.onExit(g);
 }
 
@@ -669,6 +673,7 @@ function installDeadlockHook(): void {
 
 function anyBlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
+  if (mainG.state === WAITING) return true;
   for (let i = 0; i < top; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
