@@ -20,7 +20,8 @@ import { type Clock, type TimerHandle, realClock } from "./clock.js";
 import * as gls from "./gls.js";
 import {
   type BubbleHooks,
-  G,
+  type G,
+  newG,
   abandon,
   currentG,
   dump,
@@ -215,7 +216,7 @@ export class Bubble implements BubbleHooks, Clock {
   constructor(
     private readonly onDone: (err: unknown) => void,
   ) {
-    this.system = new G(0, undefined, 0, undefined, this);
+    this.system = newG(0, undefined, 0, -1, this);
     if (activeBubbles++ === 0) resourceHook.enable();
   }
 

@@ -4,10 +4,13 @@
  * lets the runtime say what each goroutine waits on and lets synctest know when a bubble is idle.
  *
  * Invariants:
- * - A goroutine record (G) is in the registry list from `go()` until its function settles; the main
- *   goroutine (id 1) is always there. `live` equals the list's length.
+ * - A goroutine record (G) is in the registry (`all[g.slot] === g`) from `go()` until its function
+ *   settles, when it becomes DEAD; the main goroutine (id 1) is live forever and kept outside the array.
+ *   `live` counts the live ones, main included; `all` holds `live - 1` goroutines and `holes` holes
+ *   below `top`, and the ones at `started` and after have not started yet.
  * - `g.state === WAITING` exactly while the goroutine is parked in a primitive: set by `park`, cleared by
- *   `ready`. A primitive calls `ready` before (or while) it settles the promise the goroutine awaits.
+ *   `ready` when its last outstanding wait ends. A primitive calls `ready` before (or while) it settles
+ *   the promise the goroutine awaits.
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
@@ -46,37 +49,101 @@ export interface BubbleHooks {
 }
 
 /** Shared by every goroutine started without arguments (one array, not one per goroutine). */
-const NO_ARGS: unknown[] = [];
+export const NO_ARGS: unknown[] = [];
 
-/** A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. */
-export class G {
-  state = RUNNABLE;
-  /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
-  waitReason = "";
-  /** monoNow() when it parked (the start of that microtask burst). */
-  waitSince = 0;
-  /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
-  parks = 0;
-  /** How many of them are not durable. */
-  nonDurable = 0;
-  /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
-  durable = false;
+/**
+ * A captured, not yet formatted, creation stack: an Error made inside `go` itself (its first frame is
+ * `go`, the second the caller), or a holder filled by `Error.captureStackTrace(holder, skip)` (its first
+ * frame is the caller).
+ */
+export type SiteRecord = Error | { stack?: string };
+
+/**
+ * Everything about a goroutine that a plain fan-out goroutine does not need: where it was created (when
+ * creation stacks are on), its arguments until it starts, and its waiting details once it has parked. A
+ * goroutine started without arguments and with creation stacks off keeps only its parent's id, as a
+ * number, until its first park; the record is made then (by {@link newExt}) and reused for every later
+ * park.
+ */
+export interface Ext {
+  /** Id of the goroutine that called `go`. */
+  readonly parentId: number;
   /** The arguments to start `fn` with; dropped once it has started. */
-  args: unknown[] = NO_ARGS;
-  /** Registry list links; owned by the registry. */
-  prevG: G | null = null;
-  nextG: G | null = null;
-  constructor(
-    readonly id: number,
-    /** The function the goroutine runs, for the dump. */
-    readonly fn: ((...args: never[]) => unknown) | undefined,
-    /** Id of the goroutine that called `go`. */
-    readonly parentId: number,
-    /** Where `go` was called, when creation stacks are on: a captured, not yet formatted, stack. */
-    readonly siteHolder: { stack?: string } | undefined,
-    /** The synctest bubble it belongs to, if any. */
-    readonly bubble: BubbleHooks | undefined,
-  ) {}
+  args: unknown[];
+  /** Where `go` was called, when creation stacks were on. */
+  readonly site: SiteRecord | undefined;
+  /** Waits outstanding (a goroutine can await several primitives at once, e.g. with Promise.all). */
+  parks: number;
+  /** How many of them are not durable. */
+  nonDurable: number;
+  /** Durably blocked: parked, and every outstanding wait can only be ended by its bubble. */
+  durable: boolean;
+  /** What the goroutine waits on while WAITING: Go's wait reason ("chan receive", "select", …). */
+  reason: string;
+  /** monoNow() when it parked (the start of that microtask burst). */
+  since: number;
+}
+
+/** Makes an {@link Ext}; an object literal, for the same reason as {@link newG}. */
+function newExt(parentId: number, args: unknown[], site: SiteRecord | undefined): Ext {
+  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0 };
+}
+
+/**
+ * A goroutine record. Only `id` is public (as {@link Goroutine}); the rest is the runtime's. Made only by
+ * {@link newG}.
+ *
+ * Why a plain object made by one object literal, with few fields: a fan-out of N goroutines keeps N
+ * records live across several scavenges. As class instances each was copied and then promoted, and that
+ * was most of what `go` cost beyond a bare async call (spawn bench, stacks off: a 14-field class 319 ns
+ * per goroutine against 101 for a bare async call; 8 fields ~265 ns, but 573 ns with 3 more, as V8 also
+ * sizes its young generation by how much survives). V8 tracks the survival of objects made by a literal,
+ * per literal, and once most survive allocates them in the old generation directly (pretenuring; it does
+ * not do this for `new` of a class): promoted bytes per spawn 110 -> 64, a third fewer scavenges, ~217
+ * -> ~173 ns. Short-lived goroutines keep being allocated young. Rarely used data lives in the
+ * {@link Ext}; registry membership is one array slot.
+ */
+export interface G {
+  readonly id: number;
+  /** The function the goroutine runs, for the dump. */
+  readonly fn: ((...args: never[]) => unknown) | undefined;
+  /** RUNNABLE, WAITING (parked in a primitive) or DEAD. */
+  state: number;
+  /** Index in the registry array; owned by the registry. */
+  slot: number;
+  /** The synctest bubble it belongs to, if any. */
+  readonly bubble: BubbleHooks | undefined;
+  /** The parent's id alone, or the {@link Ext} that holds it. */
+  ext: number | Ext;
+}
+
+/** Makes a goroutine record (the one allocation site V8 may pretenure; see {@link G}). */
+export function newG(
+  id: number,
+  fn: ((...args: never[]) => unknown) | undefined,
+  ext: number | Ext,
+  slot: number,
+  bubble: BubbleHooks | undefined,
+): G {
+  return { id, fn, state: RUNNABLE, slot, bubble, ext };
+}
+
+/** Id of the goroutine that called `go` to make `g`. */
+export function parentIdOf(g: G): number {
+  const x = g.ext;
+  return typeof x === "number" ? x : x.parentId;
+}
+
+/** The {@link Ext} of `g` (its waiting details), or undefined if it has none yet (it never parked). */
+export function waitOf(g: G): Ext | undefined {
+  const x = g.ext;
+  return typeof x === "number" ? undefined : x;
+}
+
+/** The {@link Ext} of `g`, made now if it has none yet. */
+export function ext(g: G): Ext {
+  const x = g.ext;
+  return typeof x === "number" ? (g.ext = newExt(x, NO_ARGS, undefined)) : x;
 }
 
 /** The public view of a goroutine. */
@@ -87,8 +154,27 @@ export interface Goroutine {
 
 let nextId = 1;
 /** The main goroutine: the process's top level and everything not started by `go`. */
-export const mainG = new G(nextId++, undefined, 0, undefined, undefined);
-let head: G = mainG;
+export const mainG = newG(nextId++, undefined, 0, -1, undefined);
+
+/**
+ * The registry: every live goroutine but main, in creation order, with holes where goroutines have
+ * exited (`g.slot` is a G's index). Goroutines at `started` and after have been created but not yet
+ * started; the spawn drain starts them in order. One array serves as registry and start queue, so a
+ * spawn costs one array slot and a number on the G, where a doubly linked list cost two pointer fields
+ * per G plus a separate queue.
+ *
+ * Holes cost nothing until the array would have to grow: then, if they outnumber live goroutines, they
+ * are squeezed out (order kept) instead. When the last goroutine exits the array is simply reused from
+ * index 0, so a fan-out that finishes never moves anything (squeezing on exit, as first written, moved
+ * the survivors of a 200k fan-out about twice over). Neither happens during a drain, whose loop indexes
+ * the array. Entries from `top` on are unused: the array keeps the capacity of the largest fan-out seen
+ * (8 bytes a goroutine, as Go keeps its allgs).
+ */
+const all: (G | undefined)[] = [];
+let top = 0;
+let holes = 0;
+let started = 0;
+let draining = false;
 let live = 1;
 
 /** The goroutine running now. */
@@ -103,9 +189,30 @@ export function numGoroutine(): number {
 
 /** Every live goroutine, oldest first. */
 export function allGoroutines(): G[] {
-  const out: G[] = [];
-  for (let g: G | null = head; g !== null; g = g.nextG) out.push(g);
-  return out.reverse();
+  const out: G[] = [mainG];
+  for (let i = 0; i < top; i++) {
+    const g = all[i];
+    if (g !== undefined) out.push(g);
+  }
+  return out;
+}
+
+/** Squeezes the holes out of the registry, keeping order and the start boundary. */
+function compact(): void {
+  let j = 0;
+  let newStarted = -1;
+  for (let i = 0; i < top; i++) {
+    if (i === started) newStarted = j;
+    const g = all[i];
+    if (g !== undefined) {
+      g.slot = j;
+      all[j++] = g;
+    }
+  }
+  started = newStarted === -1 ? j : newStarted;
+  all.fill(undefined, j, top);
+  top = j;
+  holes = 0;
 }
 
 // ---- creation stacks ---------------------------------------------------------------------------------
@@ -119,11 +226,17 @@ export function setCreationStacks(on: boolean): boolean {
   return prev;
 }
 
+/** True when creation sites are captured (read by `go`, which captures its caller itself). */
+export function creationStacksOn(): boolean {
+  return creationStacks;
+}
+
 /**
- * Captures the caller of `skip` (one frame). V8 records the frame now (about 1 µs) and formats it only
- * when `.stack` is read, i.e. only for a dump.
+ * Captures the caller of `skip` (one frame) into a holder. V8 records the frame now and formats it only
+ * when `.stack` is read, i.e. only for a dump. `go` does not come here: see src/go.ts for its cheaper
+ * capture.
  */
-function captureSite(skip: (...args: never[]) => unknown): { stack?: string } {
+function captureSite(skip: (...args: never[]) => unknown): SiteRecord {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
@@ -134,9 +247,12 @@ function captureSite(skip: (...args: never[]) => unknown): { stack?: string } {
 
 /** Where `g` was created, as `[function, location]`, when creation stacks were on. */
 export function creationSite(g: G): [fn: string, where: string] | undefined {
-  const s = g.siteHolder?.stack;
+  const x = g.ext;
+  const site = typeof x === "number" ? undefined : x.site;
+  const s = site?.stack;
   if (s === undefined) return undefined;
-  const frame = s.split("\n")[1]?.trim().replace(/^at /, "");
+  // Line 0 is the header; an Error made in go has go's own frame first.
+  const frame = s.split("\n")[site instanceof Error ? 2 : 1]?.trim().replace(/^at /, "");
   if (frame === undefined) return undefined;
   const m = /^(.*?) \((.*)\)$/.exec(frame);
   return m === null ? ["", frame] : [m[1], m[2]];
@@ -158,76 +274,81 @@ function crashOnDrainError(e: unknown): void {
   });
 }
 
-/** Goroutines created but not yet started, oldest first; drained by one microtask. */
-let pendingG: G[] = [];
 let drainScheduled = false;
+function scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  kick.then(drainSpawns, crashOnDrainError);
+}
 
 /**
  * Creates a goroutine running `fn(...args)` and queues its start for the next microtask, so the caller
- * runs on first, as in Go. `skip` is the public function to hide from the creation site.
+ * runs on first, as in Go. `from` says where it was created: the public function to hide from the
+ * creation site (captured here if creation stacks are on), or a site already captured (by `go`), or
+ * undefined for none.
  */
-export function spawn(fn: AnyFn, args: unknown[], skip: AnyFn, bubble?: BubbleHooks): G {
+export function spawn(
+  fn: AnyFn,
+  args: unknown[],
+  from: AnyFn | SiteRecord | undefined,
+  bubble?: BubbleHooks,
+): G {
   const parent = currentG();
-  const g = new G(
+  const site = typeof from === "function" ? (creationStacks ? captureSite(from) : undefined) : from;
+  if (top === all.length && holes > live && !draining) compact(); // rather than grow
+  const g = newG(
     nextId++,
     fn,
-    parent.id,
-    creationStacks ? captureSite(skip) : undefined,
+    site === undefined && args.length === 0 ? parent.id : newExt(parent.id, args, site),
+    top,
     bubble ?? parent.bubble,
   );
-  g.args = args.length === 0 ? NO_ARGS : args;
-  g.nextG = head;
-  head.prevG = g;
-  head = g;
+  if (top === all.length) all.push(g);
+  else all[top] = g;
+  top++;
   live++;
   g.bubble?.onStart(g);
-  pendingG.push(g);
-  if (!drainScheduled) {
-    drainScheduled = true;
-    kick.then(drainSpawns, crashOnDrainError);
-  }
+  scheduleDrain();
   return g;
 }
 
 /**
- * Starts every queued goroutine. The goroutine-local slot is written once per goroutine and restored
- * once per batch (gls.run would read and write it three times each).
+ * Starts every goroutine created before this microtask, oldest first; those created meanwhile (by the
+ * goroutines it starts) wait for the next drain, as they would in their own microtask. The
+ * goroutine-local slot is written once per goroutine and restored once per batch (gls.run would read
+ * and write it three times each).
  */
 function drainSpawns(): void {
-  const gs = pendingG;
-  pendingG = [];
   drainScheduled = false;
+  const end = top;
   const prev = gls.enterAny(undefined);
-  let i = 0;
+  draining = true;
   try {
-    for (; i < gs.length; i++) {
-      const g = gs[i];
+    while (started < end) {
+      const g = all[started++];
+      if (g === undefined) continue; // abandoned with its bubble before it could start
       gls.set(g);
       start(g);
     }
   } catch (e) {
     // A panic handler threw: the goroutines after this one still start, in order, on the next microtask.
-    requeue(gs.slice(i + 1));
+    if (started < top) scheduleDrain();
     throw e;
   } finally {
+    draining = false;
     gls.set(prev);
-  }
-}
-
-function requeue(gs: G[]): void {
-  if (gs.length === 0) return;
-  pendingG = gs.concat(pendingG);
-  if (!drainScheduled) {
-    drainScheduled = true;
-    kick.then(drainSpawns, crashOnDrainError);
   }
 }
 
 /** Runs as the new goroutine (the slot is set): calls its function and watches how it ends. */
 function start(g: G): void {
   const fn = g.fn as (...a: unknown[]) => unknown;
-  const args = g.args;
-  g.args = NO_ARGS;
+  const x = g.ext;
+  let args = NO_ARGS;
+  if (typeof x !== "number") {
+    args = x.args;
+    x.args = NO_ARGS;
+  }
   let r: unknown;
   try {
     r = args.length === 0 ? fn() : fn(...args);
@@ -272,14 +393,11 @@ export function abandon(g: G): void {
 function exit(g: G): void {
   if (g.state === DEAD) return;
   g.state = DEAD;
-  if (g.bubble !== undefined) updateDurable(g); // one that returned with waits outstanding counts no more
-  const p = g.prevG;
-  const n = g.nextG;
-  if (p !== null) p.nextG = n;
-  else head = n!;
-  if (n !== null) n.prevG = p;
-  g.prevG = g.nextG = null;
+  const x = g.ext;
+  if (g.bubble !== undefined && typeof x !== "number") updateDurable(g, x); // one that returned with waits outstanding counts no more
+  all[g.slot] = undefined;
   live--;
+  if (++holes === top && !draining) top = started = holes = 0; // no goroutine left but main
   g.bubble?.onExit(g);
 }
 
@@ -341,11 +459,12 @@ function panicStack(g: G, err: unknown): string {
 /** The "created by" line of the dump. */
 export function createdBy(g: G): string {
   const site = creationSite(g);
-  if (site === undefined) return `created in goroutine ${g.parentId}`;
+  const parentId = parentIdOf(g);
+  if (site === undefined) return `created in goroutine ${parentId}`;
   const [fn, where] = site;
   // A frame without a function name is top-level code (Go's main.main) when the main goroutine made it.
-  const named = fn !== "" && fn !== "<anonymous>" ? fn : g.parentId === 1 ? "main" : "anonymous";
-  return `created by ${named} in goroutine ${g.parentId}\n\t${where}`;
+  const named = fn !== "" && fn !== "<anonymous>" ? fn : parentId === 1 ? "main" : "anonymous";
+  return `created by ${named} in goroutine ${parentId}\n\t${where}`;
 }
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
@@ -369,17 +488,18 @@ let deadlockHookInstalled = false;
  * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
 export function park(g: G, reason: string, durable: boolean): void {
-  g.waitReason = reason;
-  if (g.parks++ === 0) {
+  const w = ext(g);
+  w.reason = reason;
+  if (w.parks++ === 0) {
     g.state = WAITING;
-    g.waitSince = burstNow();
+    w.since = burstNow();
     if (!deadlockHookInstalled) installDeadlockHook();
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
   if (g.bubble !== undefined) {
     // Durability only matters to a bubble's idleness (and its dump).
-    if (!durable) g.nonDurable++;
-    updateDurable(g);
+    if (!durable) w.nonDurable++;
+    updateDurable(g, w);
   }
 }
 
@@ -388,18 +508,19 @@ export function park(g: G, reason: string, durable: boolean): void {
  * synchronously at that moment, before settling the promise, with the `durable` its park had.
  */
 export function ready(g: G, durable: boolean): void {
-  if (g.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (--g.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  const w = g.ext;
+  if (typeof w === "number" || w.parks === 0) return; // the goroutine was abandoned with its bubble
+  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
   if (g.bubble !== undefined) {
-    if (!durable) g.nonDurable--;
-    updateDurable(g);
+    if (!durable) w.nonDurable--;
+    updateDurable(g, w);
   }
 }
 
-function updateDurable(g: G): void {
-  const on = g.parks > 0 && g.nonDurable === 0 && g.state !== DEAD;
-  if (on === g.durable) return;
-  g.durable = on;
+function updateDurable(g: G, w: Ext): void {
+  const on = w.parks > 0 && w.nonDurable === 0 && g.state !== DEAD;
+  if (on === w.durable) return;
+  w.durable = on;
   g.bubble?.onDurable(g, on);
 }
 
@@ -555,7 +676,8 @@ function installDeadlockHook(): void {
 
 function anyBlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
-  for (let g: G | null = head; g !== null; g = g.nextG) if (g.state === WAITING) return true;
+  if (mainG.state === WAITING) return true;
+  for (let i = 0; i < top; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
 
@@ -595,7 +717,8 @@ function waitedFor(ms: number): string {
 export function describe(g: G, now: number, cur: G): string {
   let state: string;
   if (g.state === WAITING) {
-    state = `${g.waitReason}${g.bubble !== undefined ? (g.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - g.waitSince)}`;
+    const w = ext(g);
+    state = `${w.reason}${g.bubble !== undefined ? (w.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - w.since)}`;
   } else {
     state = g === cur ? "running" : "runnable";
   }

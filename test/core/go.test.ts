@@ -8,7 +8,7 @@ import { Chan } from "../../src/internal/chan.js";
 import { go, type Goroutine } from "../../src/go.js";
 import { recv, select, send } from "../../src/select.js";
 import * as runtime from "../../src/runtime/index.js";
-import { G, WAITING, currentG, describe as describeG, mainG } from "../../src/internal/scheduler.js";
+import { WAITING, currentG, describe as describeG, ext, mainG, newG } from "../../src/internal/scheduler.js";
 import { deferred, leak, turns, until } from "./helpers.js";
 
 describe("go()", () => {
@@ -288,6 +288,19 @@ describe("runtime.dump", () => {
     });
   }
 
+  // go captures its own frame and its caller's; the dump must show the caller (not go) and its line.
+  test("'created by' names the function that called go, and the line of the call", async () => {
+    let line = 0;
+    function startsAWorker(): number {
+      line = Number(/go\.test\.js:(\d+)/.exec(new Error().stack!.split("\n")[1])![1]) + 1;
+      return go(() => new Chan<number>().recv()).id;
+    }
+    const id = startsAWorker();
+    leak(id);
+    await turns();
+    assert.match(block(id), new RegExp(`created by startsAWorker in goroutine 1\\n\\t.*go\\.test\\.js:${line}:`));
+  });
+
   test("'created by' names the parent goroutine", async () => {
     const childId = deferred<number>();
     const parent = go(() => {
@@ -342,10 +355,12 @@ describe("runtime.dump", () => {
   ];
   for (const [ms, text] of waited) {
     test(`a goroutine that has waited ${ms} ms shows ", ${text}]"`, () => {
-      const g = new G(9999, function worker() {}, 1, undefined, undefined);
+      const g = newG(9999, function worker() {}, 1, 0, undefined);
+      const w = ext(g);
       g.state = WAITING;
-      g.waitReason = "chan receive";
-      g.waitSince = 1000;
+      w.parks = 1;
+      w.reason = "chan receive";
+      w.since = 1000;
       assert.match(describeG(g, 1000 + ms, mainG), new RegExp(`^goroutine 9999 \\[chan receive, ${text}\\]:\\nworker\\(`));
     });
   }

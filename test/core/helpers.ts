@@ -8,7 +8,7 @@
  */
 import { after } from "node:test";
 import assert from "node:assert/strict";
-import { WAITING, allGoroutines, mainG, ready } from "../../src/internal/scheduler.js";
+import { WAITING, allGoroutines, mainG, ready, waitOf } from "../../src/internal/scheduler.js";
 
 /** Lets `n` macrotask turns pass (each drains the microtask queue completely). */
 export async function turns(n = 2): Promise<void> {
@@ -66,8 +66,8 @@ const intended = new Set<number>();
 // runs once after all of that file's tests.
 after(() => {
   const parked = allGoroutines().filter((g) => g.state === WAITING);
-  const unexpected = parked.filter((g) => !intended.has(g.id)).map((g) => `${g.id} [${g.waitReason}]`);
-  for (const g of parked) if (intended.has(g.id)) while (g.parks > 0) ready(g, g.nonDurable === 0);
+  const unexpected = parked.filter((g) => !intended.has(g.id)).map((g) => `${g.id} [${waitOf(g)?.reason}]`);
+  for (const g of parked) if (intended.has(g.id)) for (let w = waitOf(g); w !== undefined && w.parks > 0; ) ready(g, w.nonDurable === 0);
   assert.deepEqual(unexpected, [], "goroutines left parked that no test meant to leak");
 });
 

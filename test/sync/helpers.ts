@@ -1,5 +1,5 @@
 /** Test helpers for the sync suites (not a test file). */
-import { type BubbleHooks, type G, WAITING, allGoroutines, spawn } from "../../src/internal/scheduler.js";
+import { type BubbleHooks, type G, WAITING, allGoroutines, spawn, waitOf } from "../../src/internal/scheduler.js";
 import { realClock } from "../../src/internal/clock.js";
 
 /** Lets every queued microtask and the next macrotask turn run (deterministic: no timer involved). */
@@ -16,7 +16,8 @@ export function goroutine(id: number): G | undefined {
 export function waitState(id: number): { reason: string; durable: boolean } {
   const g = goroutine(id);
   if (g === undefined || g.state !== WAITING) return { reason: "", durable: false };
-  return { reason: g.waitReason, durable: g.durable };
+  const w = waitOf(g)!;
+  return { reason: w.reason, durable: w.durable };
 }
 
 /** Spins the CPU for `ms` real milliseconds (to age a waiter past the mutex's 1 ms threshold). */

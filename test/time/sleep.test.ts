@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { go, Chan } from "../../src/index.js";
 import * as synctest from "../../src/synctest/index.js";
 import * as time from "../../src/time/index.js";
-import { allGoroutines } from "../../src/internal/scheduler.js";
+import { allGoroutines, waitOf } from "../../src/internal/scheduler.js";
 
 const EPOCH = Date.UTC(2000, 0, 1);
 
@@ -45,8 +45,8 @@ describe("sleep (virtual time)", () => {
       await started.recv();
       await synctest.wait();
       const rec = allGoroutines().find((x) => x.id === g.id)!;
-      assert.equal(rec.waitReason, "sleep");
-      assert.equal(rec.durable, true);
+      assert.equal(waitOf(rec)?.reason, "sleep");
+      assert.equal(waitOf(rec)?.durable, true);
       await finished.recv();
       assert.equal(time.since(EPOCH), time.Hour);
     });
