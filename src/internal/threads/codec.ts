@@ -290,7 +290,7 @@ function reviveMarkers(v: unknown, seen: Set<object>): unknown {
 
 function toBlock(): number {
   const h = heap();
-  const off = h.alloc(pos + 4);
+  const off = h.alloc(pos + 4, false);
   copyScratchTo(off);
   return off;
 }

@@ -14,7 +14,7 @@
  * - Allocator state (bump, free lists) changes only under the allocator's spinlock, whose critical
  *   sections are a few loads and stores (no allocation, no call out), so spinning is bounded.
  * - Views are length-tracking, so a buffer grown by any thread is visible through them in every thread.
- * - `alloc` returns zeroed memory: freed blocks are cleared on reuse.
+ * - `alloc` returns zeroed memory (freed blocks are cleared on reuse) unless told the caller overwrites it.
  *
  * Why not one SharedArrayBuffer per object: a SharedArrayBuffer can only reach another thread through
  * postMessage, which is asynchronous and targets one thread; a task queued in shared memory may be taken
@@ -72,10 +72,11 @@ export class Heap {
   }
 
   /**
-   * Allocates a zeroed block with room for `bytes` bytes and returns its payload's byte offset (8-aligned).
+   * Allocates a block with room for `bytes` bytes and returns its payload's byte offset (8-aligned). The
+   * block is zeroed unless `zero` is false (for a block its caller overwrites at once).
    * @throws RangeError if the heap cannot grow enough (`GOROUTINE_SHARED_HEAP_MB` sets its limit).
    */
-  alloc(bytes: number): number {
+  alloc(bytes: number, zero = true): number {
     const need = bytes + 8;
     let cls = MIN_CLASS;
     while (1 << cls < need) {
@@ -102,7 +103,7 @@ export class Heap {
     unlockWord(i32, W_ALLOC_LOCK);
     i32[block >> 2] = cls;
     i32[(block >> 2) + 1] = 0;
-    if (reused) this.u8.fill(0, block + 8, block + (1 << cls));
+    if (reused && zero) this.u8.fill(0, block + 8, block + (1 << cls));
     return block + 8;
   }
 
