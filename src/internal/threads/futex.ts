@@ -86,13 +86,19 @@ async function waitSlow(idx: number, expected: number, reason: string): Promise<
  * Like {@link waitWhile} but without parking any goroutine: for the runtime's own loops (a worker's
  * idle wait, a thread's completion pump), which are not goroutines and must not show in the dump.
  */
-export function waitWord(idx: number, expected: number, stop?: () => boolean): Promise<void> {
+export function waitWord(idx: number, expected: number, stop?: () => boolean, sleepers = -1): Promise<void> {
   if (Atomics.load(heap().i32, idx) !== expected) return RESOLVED;
-  return spinThenPark(idx, expected, stop);
+  return spinThenPark(idx, expected, stop, sleepers);
 }
 
-/** `stop`: also return once it says so (checked between spin bursts and after every wake-up). */
-async function spinThenPark(idx: number, expected: number, stop?: () => boolean): Promise<void> {
+/**
+ * `stop`: also return once it says so (checked between spin bursts and after every wake-up).
+ * `sleepers`: a word counting the waiters past their spin (in Atomics.waitAsync), so that wakers can
+ * skip `Atomics.notify` — which is costly when it has waiters to post to — while everyone still spins.
+ * A waker stores first and reads the count after; a waiter counts itself first and then compares the
+ * word inside Atomics.waitAsync; so one of the two always sees the other.
+ */
+async function spinThenPark(idx: number, expected: number, stop?: () => boolean, sleepers = -1): Promise<void> {
   const i32 = heap().i32;
   // phase 1 — spin, letting this thread's other goroutines run between bursts.
   const until = monoNow() + SPIN_MS;
@@ -110,13 +116,18 @@ async function spinThenPark(idx: number, expected: number, stop?: () => boolean)
   }
   // phase 2 — park the thread's interest with the OS futex and keep the process alive meanwhile.
   while (Atomics.load(i32, idx) === expected && stop?.() !== true) {
+    if (sleepers >= 0) Atomics.add(i32, sleepers, 1);
     const r = Atomics.waitAsync(i32, idx, expected);
-    if (!r.async) break;
+    if (!r.async) {
+      if (sleepers >= 0) Atomics.sub(i32, sleepers, 1);
+      break;
+    }
     hold();
     try {
       await r.value;
     } finally {
       release();
+      if (sleepers >= 0) Atomics.sub(i32, sleepers, 1);
     }
   }
 }

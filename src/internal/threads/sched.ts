@@ -43,7 +43,8 @@ export const R_WORK_SEQ = GQ_WORDS; // bumped after every submission
 export const R_IDLE = R_WORK_SEQ + 1; // workers waiting for work
 export const R_NP = R_IDLE + 1; // number of Ps
 export const R_CLOSED = R_NP + 1; // 1: no new submissions from outside; 2: workers exit
-const R_TASKS = R_CLOSED + 1; // task-name table: lock, count, capacity, byte offset of the table
+export const R_SLEEPING = R_CLOSED + 1; // idle workers past their spin, in Atomics.waitAsync
+const R_TASKS = R_SLEEPING + 1; // task-name table: lock, count, capacity, byte offset of the table
 export const R_P = R_TASKS + 4; // MAX_WORKERS words: byte offsets of the P blocks
 const RCB_WORDS = R_P + MAX_WORKERS;
 
@@ -283,7 +284,8 @@ function flushBatch(): void {
 function wakeWorker(rcb: number): void {
   const i32 = heap().i32;
   Atomics.add(i32, rcb + R_WORK_SEQ, 1);
-  if (Atomics.load(i32, rcb + R_IDLE) > 0) Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
+  // Spinning idle workers see the new sequence number by themselves.
+  if (Atomics.load(i32, rcb + R_SLEEPING) > 0) Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
 }
 
 // ---- running lists (worker side) -----------------------------------------------------------------------
@@ -322,7 +324,7 @@ export function deliver(rec: number): void {
     if (Atomics.compareExchange(i32, inbox, head, rec) === head) break;
   }
   Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
-  Atomics.notify(i32, inbox, 1);
+  if (Atomics.load(i32, inbox + 1) > 0) Atomics.notify(i32, inbox, 1);
 }
 
 /**
@@ -368,7 +370,7 @@ function flushChains(): void {
       if (Atomics.compareExchange(i32, inbox, head, c.head) === head) break;
     }
     Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
-    Atomics.notify(i32, inbox, 1);
+    if (Atomics.load(i32, inbox + 1) > 0) Atomics.notify(i32, inbox, 1); // its owner sleeps
   }
   chains.clear();
 }
@@ -381,7 +383,7 @@ export type OnFinished = (rec: number, req: number) => void;
  * records that have not come back, so an idle thread keeps nothing alive.
  */
 export class Inbox {
-  /** Word index of the inbox head. */
+  /** Word index of the inbox head; the next word counts the owner's sleeping waits (see waitWord). */
   readonly word: number;
   private outstanding = 0;
   private pumping = false;
@@ -408,7 +410,7 @@ export class Inbox {
     while (this.outstanding > 0) {
       let rec = Atomics.exchange(i32, this.word, 0);
       if (rec === 0) {
-        await waitWord(this.word, 0);
+        await waitWord(this.word, 0, undefined, this.word + 1);
         continue;
       }
       // The stack holds the newest first; reverse so submitters see completions in finishing order.

@@ -31,6 +31,7 @@ import {
   R_GQ,
   R_IDLE,
   R_NP,
+  R_SLEEPING,
   R_WORK_SEQ,
   T_CANCEL,
   T_STATE,
@@ -256,7 +257,7 @@ async function loop(): Promise<void> {
       continue;
     }
     loopIdle = true;
-    await waitWord(rcb + R_WORK_SEQ, seq);
+    await waitWord(rcb + R_WORK_SEQ, seq, undefined, rcb + R_SLEEPING);
     loopIdle = false;
     Atomics.sub(i32, rcb + R_IDLE, 1);
   }
