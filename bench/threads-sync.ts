@@ -1,5 +1,5 @@
 /**
- * threads sync benchmark: the cross-thread Mutex (a ticket lock in the shared heap), uncontended on one
+ * threads sync benchmark: the cross-thread Mutex (Go's normal/starvation-mode mutex in the shared heap), uncontended on one
  * thread and contended by the main thread plus raw workers, against goroutine/sync's in-thread Mutex as
  * the baseline for the uncontended cost.
  *
@@ -92,6 +92,8 @@ if (!isMainThread) {
             workerData: { [HEAP_KEY]: heap().sab, args: encodeValue([mu, counter, ready, gate, finished]), n: per },
           }),
       );
+      // Listen for exits now: a worker may exit before finished.wait() returns here.
+      const exited = workers.map((x) => new Promise((r) => x.once("exit", r)));
       await ready.wait();
       const ns = await time(async () => {
         gate.done();
@@ -99,7 +101,7 @@ if (!isMainThread) {
         await finished.wait();
       });
       if (counter.load() !== per * (w + 1)) throw new Error(`lost updates: ${counter.load()} != ${per * (w + 1)}`);
-      await Promise.all(workers.map((x) => new Promise((r) => x.once("exit", r))));
+      await Promise.all(exited);
       ts.push(ns / (per * (w + 1)));
     }
     rows.push([`contended: main + ${w} worker${w > 1 ? "s" : ""}`, median(ts)]);
