@@ -6,14 +6,7 @@
  * keep the process alive while pending.
  *
  * Invariants:
- * - Mutex (a ticket lock) — words [NEXT, SERVING]: `lock` takes ticket `t = NEXT++` and holds the mutex
- *   exactly while `SERVING === t`; `unlock` does `SERVING++`. So the mutex is locked iff
- *   `NEXT !== SERVING`, `NEXT - SERVING` is the holder plus the waiters, and waiters are served strictly
- *   in ticket order: a thread that unlocks and re-locks queues behind everyone already waiting and can
- *   never starve one. Rejected alternative: Go's barging with a 1 ms starvation mode — a barging thread
- *   wins the race to a free word almost every time while the woken one pays an OS wake (~18 µs here), so
- *   the starving waiter would wait out the full threshold again and again; FIFO costs only a hand-off,
- *   which a spinning waiter sees within a microsecond. tryLock succeeds only if no one holds or waits.
+ * - Mutex: see src/threads/mutex.ts.
  * - WaitGroup — words [COUNT, GEN]: COUNT >= 0 always (a bad `add` changes nothing); every transition of
  *   COUNT to 0 by `add` bumps GEN, which is what waiters wait on, and a waiter reads GEN before
  *   re-checking COUNT, so it cannot miss a transition.
@@ -27,7 +20,7 @@
 import { go } from "../go.js";
 import { Canceled, type Context, afterFunc, background, todo } from "../context/index.js";
 import { isContext } from "../context/ctx.js";
-import { doneWith, done as settled } from "../internal/scheduler.js";
+import { done as settled } from "../internal/scheduler.js";
 import { SHARED } from "../internal/threads/codec.js";
 import { notifyWord, waitWhile } from "../internal/threads/futex.js";
 import { heap } from "../internal/threads/heap.js";
@@ -46,165 +39,9 @@ import {
 } from "../internal/threads/sema.js";
 import { type SharedRef, adopt, checkInt, isKind, reviveKind, reviving, sharedKind } from "../internal/threads/shared.js";
 
-// ---- Mutex -------------------------------------------------------------------------------------------
+import { Mutex } from "./mutex.js";
 
-const NEXT = 0;
-const SERVING = 1;
-
-/**
- * MutexGuard is what {@link Mutex.lock} resolves to: disposing it unlocks the mutex, once, and only if
- * that same acquisition still holds it (so a guard disposed after an explicit `unlock()` never unlocks a
- * later holder). Use it with `using _ = await mu.lock();`.
- *
- * @example
- * ```ts
- * import * as threads from "goroutine/threads";
- * const mu = new threads.Mutex();
- * {
- *   using _ = await mu.lock();
- *   console.log(mu.tryLock()); // false
- * }
- * console.log(mu.tryLock()); // true
- * ```
- */
-export class MutexGuard implements Disposable {
-  /** @internal */
-  constructor(
-    private readonly mu: Mutex,
-    /** @internal The ticket of the acquisition this guard unlocks (moved by Cond.wait's re-lock). */
-    public ticket: number,
-  ) {}
-  /** Unlocks the mutex if this guard's acquisition still holds it; otherwise does nothing. */
-  [Symbol.dispose](): void {
-    this.mu.unlockTicket(this.ticket);
-  }
-}
-
-/**
- * Mutex is a mutual-exclusion lock usable from every thread (Go's `sync.Mutex`). Waiters are served in
- * arrival order (a ticket lock), so no waiter is starved by a thread that keeps re-locking.
- *
- * Happens-before: the n'th `unlock` synchronizes before the (n+1)'th `lock` returns, whatever threads
- * they run on.
- *
- * **Cancellation**: `lock` is not cancellable (as in Go); a goroutine that stops caring still gets the
- * lock in its turn and must unlock it.
- *
- * **Errors**: `unlock` of an unlocked mutex throws Error "sync: unlock of unlocked mutex". A thread that
- * exits while holding the mutex, or while waiting in `lock`, leaves it locked forever.
- *
- * @example
- * ```ts
- * import * as threads from "goroutine/threads";
- * const mu = new threads.Mutex();
- * const total = new threads.Int32();
- * await Promise.all([1, 2, 3].map(async (n) => {
- *   using _ = await mu.lock();
- *   const v = total.load();
- *   await Promise.resolve(); // others queue meanwhile
- *   total.store(v + n);
- * }));
- * console.log(total.load()); // 6
- * ```
- */
-export class Mutex {
-  /** The object's kind and heap offset: what crosses threads. */
-  readonly [SHARED]: SharedRef;
-  private readonly w: number;
-  /** This thread's guard for the current acquisition, if a goroutine of this thread made it. */
-  private last: MutexGuard | null = null;
-
-  /** Makes an unlocked mutex. */
-  constructor() {
-    let off = reviving();
-    if (off === 0) off = heap().alloc(8);
-    this.w = off >> 2;
-    this[SHARED] = adopt(this, "threads.Mutex", off);
-  }
-
-  /**
-   * lock locks the mutex, waiting (without blocking the thread) behind every earlier `lock` call on any
-   * thread. Resolves to a {@link MutexGuard}; disposing it unlocks. Shows in the dump as
-   * "threads.Mutex.Lock" while waiting.
-   *
-   * **Cancellation**: not cancellable.
-   */
-  lock(): Promise<MutexGuard> {
-    const t = Atomics.add(heap().i32, this.w + NEXT, 1);
-    if (Atomics.load(heap().i32, this.w + SERVING) === t) return doneWith((this.last = new MutexGuard(this, t)));
-    return this.lockSlow(t);
-  }
-
-  private async lockSlow(t: number): Promise<MutexGuard> {
-    await this.waitTurn(t);
-    return (this.last = new MutexGuard(this, t));
-  }
-
-  /** Waits until ticket `t` is served. */
-  private async waitTurn(t: number): Promise<void> {
-    const i32 = heap().i32;
-    for (;;) {
-      const s = Atomics.load(i32, this.w + SERVING);
-      if (s === t) return;
-      await waitWhile(this.w + SERVING, s, "threads.Mutex.Lock");
-    }
-  }
-
-  /** tryLock locks the mutex if no one holds it or waits for it, without waiting; returns whether it did. */
-  tryLock(): boolean {
-    const i32 = heap().i32;
-    const s = Atomics.load(i32, this.w + SERVING);
-    if (Atomics.compareExchange(i32, this.w + NEXT, s, (s + 1) | 0) !== s) return false;
-    this.last = null;
-    return true;
-  }
-
-  /**
-   * unlock unlocks the mutex and lets the next waiter (on any thread) have it. As in Go, a mutex is not
-   * tied to a goroutine or thread: any one may unlock it.
-   * @throws Error "sync: unlock of unlocked mutex" if the mutex is not locked.
-   */
-  unlock(): void {
-    const i32 = heap().i32;
-    const s = Atomics.load(i32, this.w + SERVING);
-    if (s === Atomics.load(i32, this.w + NEXT) || Atomics.compareExchange(i32, this.w + SERVING, s, (s + 1) | 0) !== s) {
-      throw new Error("sync: unlock of unlocked mutex");
-    }
-    this.last = null;
-    // Anyone who took a ticket before our increment is either spinning (sees it) or must be notified.
-    if (Atomics.load(i32, this.w + NEXT) !== ((s + 1) | 0)) notifyWord(this.w + SERVING);
-  }
-
-  /** @internal Unlocks if ticket `t` holds the mutex (a guard's dispose). */
-  unlockTicket(t: number): void {
-    if (Atomics.load(heap().i32, this.w + SERVING) === t) this.unlock();
-  }
-
-  /** @internal Unlock for Cond.wait: returns the guard to carry over to the re-lock, if this thread has it. */
-  handOff(): MutexGuard | null {
-    const s = Atomics.load(heap().i32, this.w + SERVING);
-    const g = this.last !== null && this.last.ticket === s ? this.last : null;
-    this.unlock();
-    return g;
-  }
-
-  /** @internal Re-lock for Cond.wait, moving `g` (the caller's guard) to the new acquisition. */
-  async relock(g: MutexGuard | null): Promise<void> {
-    const t = Atomics.add(heap().i32, this.w + NEXT, 1);
-    await this.waitTurn(t);
-    if (g !== null) {
-      g.ticket = t;
-      this.last = g;
-    } else this.last = null;
-  }
-
-  /** @internal Whether the mutex is locked (by anyone). */
-  locked(): boolean {
-    const i32 = heap().i32;
-    return Atomics.load(i32, this.w + SERVING) !== Atomics.load(i32, this.w + NEXT);
-  }
-}
-sharedKind("threads.Mutex", () => new Mutex());
+export { Mutex, MutexGuard } from "./mutex.js";
 
 // ---- WaitGroup ---------------------------------------------------------------------------------------
 

@@ -23,6 +23,20 @@ export const jobs = {
       inside.sub(1);
     }
   },
+  /**
+   * A hot loop: lock, count, hold it busy for ~20 µs, unlock, re-lock at once (never waiting in
+   * between), until `stop` is set or n iterations are done; sets `exhausted` in the latter case.
+   */
+  async hot(args: unknown[], n: number): Promise<void> {
+    const [mu, count, stop, exhausted] = args as [threads.Mutex, threads.Int32, threads.Bool, threads.Bool];
+    for (let i = 0; i < n && !stop.load(); i++) {
+      using _ = await mu.lock();
+      count.add(1);
+      const until = performance.now() + 0.02;
+      while (performance.now() < until); // the mutex is free only between unlock and the next lock
+    }
+    if (!stop.load()) exhausted.store(true);
+  },
   /** n units of work, each counted on `sum` and then `done` on the WaitGroup. */
   async wg(args: unknown[], n: number): Promise<void> {
     const [wg, sum] = args as [threads.WaitGroup, threads.Int32];

@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import * as context from "../../src/context/index.js";
 import { dump } from "../../src/runtime/index.js";
 import { decodeValue, encodeValue } from "../../src/internal/threads/codec.js";
+import { parkedWaits } from "../../src/internal/threads/futex.js";
 import * as threads from "../../src/threads/index.js";
-import { turn } from "./jobs.js";
+import { onWorker, turn } from "./jobs.js";
 
 const roundTrip = <T>(v: T): T => decodeValue(encodeValue(v)) as T;
 
@@ -48,23 +49,71 @@ test("Mutex: tryLock, unlock, guards that unlock once and never a later holder",
   mu.unlock();
 });
 
-test("Mutex: waiters are served in arrival order (no barging past a waiter)", async () => {
+test("Mutex: a waiter behind a hot re-locking loop on another thread gets the lock within a few ms (starvation mode)", async () => {
   const mu = new threads.Mutex();
-  const order: number[] = [];
-  const first = await mu.lock();
-  const ps = [1, 2, 3].map(async (i) => {
+  const [count, stop, exhausted] = [new threads.Int32(), new threads.Bool(), new threads.Bool()];
+  // Without starvation mode the worker, re-locking on its fast path, wins nearly every race for the free
+  // mutex; 2,000,000 iterations take it well over a second.
+  const worker = onWorker("hot", [mu, count, stop, exhausted], 2_000_000);
+  while (count.load() < 1000) await turn(); // the loop is hot
+  const t0 = performance.now();
+  {
     using _ = await mu.lock();
-    order.push(i);
-  });
-  assert.equal(mu.tryLock(), false, "tryLock never jumps the queue");
-  first[Symbol.dispose]();
-  // The unlocking goroutine re-locks at once: it must queue behind 1, 2 and 3.
-  const again = mu.lock().then((g) => {
-    order.push(4);
+    stop.store(true);
+  }
+  const waited = performance.now() - t0;
+  await worker;
+  assert.equal(exhausted.load(), false, "the worker finished its loop before the waiter got the lock");
+  assert.ok(waited < 100, `waited ${waited.toFixed(1)} ms for the lock`);
+  assert.equal(mu.tryLock(), true, "left unlocked");
+});
+
+test("Mutex: in normal mode tryLock and lock may take a freed mutex ahead of parked waiters (barging)", async () => {
+  const mu = new threads.Mutex();
+  const first = await mu.lock();
+  const order: number[] = [];
+  const waiter = mu.lock().then((g) => {
+    order.push(1);
     g[Symbol.dispose]();
   });
-  await Promise.all([...ps, again]);
-  assert.deepEqual(order, [1, 2, 3, 4]);
+  await turn(); // the waiter is queued
+  first[Symbol.dispose]();
+  assert.equal(mu.tryLock(), true, "a newcomer takes the just-freed mutex");
+  order.push(0);
+  mu.unlock();
+  await waiter;
+  assert.deepEqual(order, [0, 1]);
+});
+
+test("Mutex: a waiter that waited over 1 ms and lost the race switches to starvation mode: the next unlock hands it the lock and newcomers cannot barge", async () => {
+  const mu = new threads.Mutex();
+  const held = await mu.lock();
+  let got = false;
+  const b = (async () => {
+    using _ = await mu.lock();
+    got = true;
+  })();
+  while (parkedWaits() === 0) await turn(); // b queued and parked
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1.5); // b has now waited over 1 ms (the thread is busy, not asleep)
+  held[Symbol.dispose](); // wakes b ...
+  assert.equal(mu.tryLock(), true, "normal mode: a newcomer takes the freed mutex ahead of b");
+  for (let i = 0; !mu.starving(); i++) {
+    if (i === 10_000) {
+      mu.unlock(); // let b finish, so the failure does not leave the process waiting
+      await b;
+      assert.fail("b never switched the mutex to starvation mode");
+    }
+    await turn(); // ... which loses, has waited too long, and claims starvation mode
+  }
+  mu.unlock(); // hands the mutex to b: free, yet not for newcomers
+  assert.equal(mu.locked(), false);
+  assert.equal(mu.tryLock(), false, "starvation mode: no barging");
+  await b;
+  assert.equal(got, true);
+  assert.equal(mu.starving(), false, "back to normal mode once b got the mutex");
+  assert.equal(mu.tryLock(), true, "b unlocked it");
+  mu.unlock();
 });
 
 test("Cond: a guard stays valid across wait; wait without the lock throws and does not wait", async () => {
