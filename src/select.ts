@@ -12,8 +12,19 @@
  *   losing receive case never consumes one.
  * - Cases on nil channels are skipped in every pass and never chosen.
  * - The handler of the chosen case runs in the selecting goroutine (after its await), never in the waker.
+ * - A select with a case on a cross-thread channel (one with `remote` set: threads.Chan) is run whole by
+ *   that channel's engine (`remote.select`), which locks the cross-thread channels as Go's selectgo does
+ *   and parks on a shared claim cell that in-thread wakers win in `WaitQ.shift`.
  */
-import { Chan, ChanClosedError, parkForever, polledOk, polledValue } from "./internal/chan.js";
+import {
+  Chan,
+  ChanClosedError,
+  type RemoteChan,
+  type SelectCaseData,
+  parkForever,
+  polledOk,
+  polledValue,
+} from "./internal/chan.js";
 import { currentG, doneWith, park } from "./internal/scheduler.js";
 import { M_SELECT, type SelectState, Sudog } from "./internal/waitq.js";
 
@@ -32,7 +43,7 @@ const RECV = 0;
 const SEND = 1;
 
 /** The runtime shape behind SelectCase. */
-class Case {
+class Case implements SelectCaseData {
   constructor(
     readonly dir: number,
     readonly ch: Chan<unknown>,
@@ -141,13 +152,16 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
   const cs = cases as unknown as Case[];
   const g = currentG();
   let allBubble = n > 0;
+  let remote: RemoteChan | null = null;
   for (let i = 0; i < n; i++) {
     const c = cs[i];
     if (!(c instanceof Case)) throw new TypeError(`select: case ${i} is not a recv(...) or send(...) case`);
     const b = c.ch.bubble;
     if (b !== undefined) c.ch.checkBubble(g, "select on");
     else if (!c.ch.isNil) allBubble = false;
+    if (c.ch.remote !== null) remote = c.ch.remote;
   }
+  if (remote !== null) return remote.select(cs, otherwise);
 
   // pass 1 — look for a case that can proceed, in random order (Fisher–Yates, inside out, as Go does).
   order.length = n;
@@ -200,6 +214,8 @@ async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
     sudogs: [],
     resolve: noop,
     durable,
+    claim: -1,
+    cells: null,
   };
   const woken = new Promise<void>((r) => (st.resolve = r));
   for (let i = 0; i < cs.length; i++) {

@@ -9,6 +9,8 @@
  * - Every sudog in a queue is live: a select that completes removes its sudogs from all queues at once.
  * - Once `closed` is set it stays set, and both queues are empty (close drains them).
  * - A channel made inside a synctest bubble (`bubble` set) may only be used by that bubble's goroutines.
+ * - Waiters of a select that also waits on cross-thread channels may linger after that select was won
+ *   elsewhere; `WaitQ.shift` drops them, so every dequeue here goes through `shift`.
  *
  * Completion: the state change (value moved, waiter removed, goroutine marked ready) happens at once and
  * synchronously; only the settlement of the waiter's promise may be deferred by preemption. So a value is
@@ -27,7 +29,7 @@ import {
   wakeNow,
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
-import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
+import { M_ITER, M_RECV, M_RECV_OK, M_SEND, type SelectState, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
 
 /**
  * ChanClosedError is thrown for misuse of a channel's closed state: a send on a closed channel
@@ -51,8 +53,9 @@ export let polledOk = false;
  * settled at once.
  */
 export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean, hold: boolean): void {
-  ready(sg.g, sg.durable);
   const sel = sg.sel;
+  if (sel !== null && sel.claim >= 0) return fireShared(sg, sel, elem, ok, closedSend);
+  ready(sg.g, sg.durable);
   if (sel !== null) {
     sel.done = true;
     sel.index = sg.caseIndex;
@@ -73,6 +76,48 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean,
   sg.closedSend = closedSend;
   if (hold) wake(sg);
   else wakeNow(sg);
+}
+
+/**
+ * Completes a select that also waits on cross-thread channels: `shift` has already won its claim cell for
+ * `sg`. Its goroutine waits on that cell (which parks and readies it), so only the result is recorded, the
+ * other in-thread sudogs are dropped and the cell's waiter is notified.
+ */
+function fireShared(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, closedSend: boolean): void {
+  sel.done = true;
+  sel.index = sg.caseIndex;
+  sel.value = elem;
+  sel.ok = ok;
+  sel.closedSend = closedSend;
+  const all = sel.sudogs;
+  for (let i = 0; i < all.length; i++) {
+    const other = all[i];
+    if (other !== sg) other.queue?.remove(other);
+  }
+  Atomics.notify(sel.cells!, sel.claim, 1);
+}
+
+/** @internal Sets the result of a poll (for channels whose engine lives elsewhere: threads.Chan). */
+export function setPolled(value: unknown, ok: boolean): void {
+  polledValue = value;
+  polledOk = ok;
+}
+
+/** @internal A case of a select as the engines see it (select.ts's Case). dir: 0 receive, 1 send. */
+export interface SelectCaseData {
+  readonly dir: number;
+  readonly ch: Chan<unknown>;
+  readonly value: unknown;
+  readonly then: ((value: unknown, ok: boolean) => unknown) | undefined;
+}
+
+/**
+ * @internal The engine of channels whose state lives outside this thread (threads.Chan, in the shared
+ * heap). A select with one of its channels among the cases is run whole by `select` (same contract as the
+ * core select), which may also hold in-thread cases: their sudogs carry the shared claim (SelectState).
+ */
+export interface RemoteChan {
+  select(cases: readonly SelectCaseData[], otherwise: (() => unknown) | undefined): unknown;
 }
 
 setSudogSettler(settle);
@@ -151,6 +196,8 @@ export class Chan<T> implements AsyncIterable<T> {
   /** @internal */ readonly isNil: boolean;
   /** @internal The synctest bubble that made this channel, if any. */
   readonly bubble: BubbleHooks | undefined;
+  /** @internal Set by a channel whose state lives in shared memory (threads.Chan); select drives it. */
+  readonly remote: RemoteChan | null = null;
 
   /**
    * Makes a channel with room for `capacity` buffered values (default 0: unbuffered).

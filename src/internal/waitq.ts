@@ -12,6 +12,10 @@
  * - `push` and `remove` are the only mutators (`shift` goes through `remove`), so a subclass that
  *   overrides those two sees every waiter arrive and leave; time/weak.ts relies on it to keep a timer
  *   channel's Node timer alive exactly while someone waits on the channel.
+ * - A select that also waits on cross-thread channels (threads.Chan) owns a shared claim cell: whoever
+ *   commits one of its cases first CASes the cell 0 → caseIndex+1. Its sudogs stay queued until the
+ *   select's goroutine runs again, so `shift` skips (and drops) a sudog whose select another party already
+ *   claimed, and claims the select for the sudog it returns (Go's `selectDone` CAS in `dequeue`).
  */
 import type { G } from "./scheduler.js";
 
@@ -36,6 +40,13 @@ export interface SelectState {
   resolve: () => void;
   /** What the select's park said. */
   durable: boolean;
+  /**
+   * Index in `cells` of the shared claim cell (0 open, else the index+1 of the case that committed),
+   * or -1 for a select on in-thread channels only, which needs no claim: it runs on one thread.
+   */
+  claim: number;
+  /** The shared heap's int32 view holding the claim cell; null when `claim` is -1. */
+  cells: Int32Array | null;
 }
 
 let settleSudog: (sg: Sudog) => void = () => {};
@@ -86,12 +97,21 @@ export class WaitQ {
     this.size++;
   }
 
-  /** Removes and returns the oldest waiter, or null. */
+  /**
+   * Removes and returns the oldest live waiter, or null. A waiter of a select with a shared claim is live
+   * only if this call wins the claim for it; one whose select was claimed elsewhere is dropped.
+   */
   shift(): Sudog | null {
-    const sg = this.first;
-    if (sg === null) return null;
-    this.remove(sg);
-    return sg;
+    let sg = this.first;
+    while (sg !== null) {
+      this.remove(sg);
+      const sel = sg.sel;
+      if (sel === null || sel.claim < 0 || Atomics.compareExchange(sel.cells!, sel.claim, 0, sg.caseIndex + 1) === 0) {
+        return sg;
+      }
+      sg = this.first;
+    }
+    return null;
   }
 
   remove(sg: Sudog): void {
