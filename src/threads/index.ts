@@ -23,3 +23,4 @@ export {
 } from "./runtime.js";
 export { Cond, Mutex, MutexGuard, Once, Semaphore, WaitGroup } from "./sync.js";
 export { Bool, Int32, Int64 } from "./atomic.js";
+export { Chan } from "./chan.js";
