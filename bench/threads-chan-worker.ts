@@ -62,7 +62,10 @@ async function main(): Promise<unknown> {
       // postMessage baseline: echo every message until told to stop.
       return new Promise((resolve) => {
         parentPort!.on("message", (m: unknown) => {
-          if (m === "stop") resolve("echoed");
+          if (m === "stop") {
+            parentPort!.removeAllListeners("message");
+            resolve("echoed");
+          }
           else parentPort!.postMessage(m);
         });
       });

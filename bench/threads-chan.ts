@@ -123,6 +123,7 @@ async function postMessageRt(): Promise<void> {
   }
   worker.postMessage("stop");
   await result;
+  await worker.terminate();
   row("baseline: postMessage round trip main ↔ worker", xs);
 }
 

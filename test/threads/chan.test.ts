@@ -10,6 +10,7 @@ import { go } from "../../src/go.js";
 import { allGoroutines } from "../../src/internal/scheduler.js";
 import { SHARED, decodeValue, encodeValue } from "../../src/internal/threads/codec.js";
 import { queued } from "../../src/internal/threads/chan.js";
+import { heap } from "../../src/internal/threads/heap.js";
 import { onWorker, waitFor } from "./support.js";
 import { stateAfterTurns, track } from "../core/helpers.js";
 
@@ -137,6 +138,24 @@ describe("threads.Chan across threads", () => {
     const { reply } = (await carrier.recv())!;
     assert.equal(reply, ch);
     assert.equal(reply.cap, 1);
+  });
+
+  test("the shared heap growing under a channel (a worker sending large values) loses nothing", async () => {
+    const ch = new threads.Chan<Uint8Array>();
+    const small = new threads.Chan<number>();
+    const before = heap().sab.byteLength;
+    const producer = onWorker("produceBytes", ch, 6, 3 << 20);
+    for (let i = 0; i < 6; i++) {
+      // a receive that parks (its record allocated around the growth) and a small value that follows
+      const got = (await ch.recv())!;
+      assert.equal(got.length, 3 << 20);
+      assert.ok(got[0] === i && got[got.length - 1] === i);
+      const r = small.recv();
+      await small.send(i);
+      assert.equal(await r, i);
+    }
+    assert.equal(await producer, 6);
+    assert.ok(heap().sab.byteLength > before, "the heap did not grow; the test proves nothing");
   });
 
   test("a parked goroutine shows Go's wait reasons in the dump", async () => {

@@ -66,34 +66,55 @@ export let gotOk = false;
 /** A claim cell to notify once the lock is released (-1: none). */
 let wakeCell = -1;
 
+/**
+ * Records this thread freed, reused before asking the heap (whose allocator lock every thread shares).
+ * Safe because a record is allocated and freed only by the thread that parks on it. A peer's late
+ * notify of a reused record's cell is a spurious wake-up, which waitWhile absorbs (it re-checks the word).
+ */
+const spare: number[] = [];
+
+let fixed: Int32Array<ArrayBufferLike> = new Int32Array(0);
+/**
+ * A fixed-length int32 view of the heap, remade when the heap has grown. Why not the heap's own
+ * length-tracking view: in Node 20 every access through a length-tracking view of a growable
+ * SharedArrayBuffer is several times slower (an Atomics op ~80 ns instead of ~18), and an operation
+ * makes a dozen. Take it again after allocating and after taking a channel lock: what the lock guards may
+ * have been allocated by a thread that grew the heap before releasing the lock.
+ */
+export function view(): Int32Array {
+  const sab = heap().sab;
+  if (sab.byteLength !== fixed.byteLength) fixed = new Int32Array(sab, 0, sab.byteLength >> 2);
+  return fixed;
+}
+
 /** Makes a channel with room for `cap` values; returns its offset. The caller has checked `cap`. */
 export function makeChan(cap: number): number {
-  const h = heap();
-  const off = h.alloc(HEADER_BYTES + cap * 4);
-  h.i32[(off >> 2) + H_CAP] = cap;
+  const off = heap().alloc(HEADER_BYTES + cap * 4);
+  view()[(off >> 2) + H_CAP] = cap;
   return off;
 }
 
 export function capOf(off: number): number {
-  return heap().i32[(off >> 2) + H_CAP];
+  return view()[(off >> 2) + H_CAP];
 }
 
 export function lenOf(off: number): number {
-  return Atomics.load(heap().i32, (off >> 2) + H_LEN);
+  return Atomics.load(view(), (off >> 2) + H_LEN);
 }
 
+/** Takes channel `off`'s lock (select takes several, in increasing offset order). */
 export function lock(off: number): void {
-  lockWord(heap().i32, (off >> 2) + H_LOCK);
+  lockWord(view(), (off >> 2) + H_LOCK);
 }
 
 export function unlock(off: number): void {
-  unlockWord(heap().i32, (off >> 2) + H_LOCK);
+  unlockWord(view(), (off >> 2) + H_LOCK);
 }
 
 /** Notifies the claim cell won while the lock was held; call after unlocking. */
 export function flushWake(): void {
   if (wakeCell >= 0) {
-    Atomics.notify(heap().i32, wakeCell, 1);
+    Atomics.notify(view(), wakeCell, 1);
     wakeCell = -1;
   }
 }
@@ -215,20 +236,19 @@ export function recvLocked(i32: Int32Array, b: number): number {
   return BLOCKED;
 }
 
-/** Enqueues a waiter record for case `caseIndex` of the parker owning claim cell `cell` (lock held). */
-export function parkLocked(
-  i32: Int32Array,
-  b: number,
-  send: boolean,
-  v: number,
-  cell: number,
-  caseIndex: number,
-): number {
-  const r = heap().alloc(RECORD_BYTES);
+/**
+ * Enqueues a waiter record for case `caseIndex` of the parker owning claim cell `cell` (-1: the record's
+ * own cell), lock held. It allocates, so take {@link view} again after it.
+ */
+export function parkLocked(b: number, send: boolean, v: number, cell: number, caseIndex: number): number {
+  const r = spare.length > 0 ? spare.pop()! : heap().alloc(RECORD_BYTES);
+  const i32 = view();
   const rb = r >> 2;
   i32[rb + R_CELL] = cell < 0 ? rb + R_OWN : cell;
   i32[rb + R_CASE] = caseIndex;
   i32[rb + R_VAL] = v;
+  i32[rb + R_FLAGS] = 0;
+  i32[rb + R_OWN] = 0;
   enqueue(i32, b + (send ? H_SENDQ : H_RECVQ), r);
   return r;
 }
@@ -237,15 +257,14 @@ export function parkLocked(
 
 /** Sends block `v` or parks it: DONE, CLOSED (the caller keeps `v`), or a waiter record (> CLOSED). */
 export function sendOrPark(off: number, v: number): number {
-  const i32 = heap().i32;
   const b = off >> 2;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
   let s: number;
   try {
-    s = sendLocked(i32, b, v);
-    if (s === BLOCKED) s = parkLocked(i32, b, true, v, -1, 0);
+    s = sendLocked(view(), b, v);
+    if (s === BLOCKED) s = parkLocked(b, true, v, -1, 0);
   } finally {
-    unlockWord(i32, b + H_LOCK);
+    unlockWord(view(), b + H_LOCK);
   }
   flushWake();
   return s;
@@ -253,15 +272,14 @@ export function sendOrPark(off: number, v: number): number {
 
 /** Receives (DONE, result in gotBlock/gotOk) or parks: returns a waiter record (> CLOSED). */
 export function recvOrPark(off: number): number {
-  const i32 = heap().i32;
   const b = off >> 2;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
   let s: number;
   try {
-    s = recvLocked(i32, b);
-    if (s === BLOCKED) s = parkLocked(i32, b, false, 0, -1, 0);
+    s = recvLocked(view(), b);
+    if (s === BLOCKED) s = parkLocked(b, false, 0, -1, 0);
   } finally {
-    unlockWord(i32, b + H_LOCK);
+    unlockWord(view(), b + H_LOCK);
   }
   flushWake();
   return s;
@@ -269,9 +287,9 @@ export function recvOrPark(off: number): number {
 
 /** Tries to send without parking: DONE, CLOSED or BLOCKED. */
 export function trySend(off: number, v: number): number {
-  const i32 = heap().i32;
   const b = off >> 2;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
+  const i32 = view();
   const s = sendLocked(i32, b, v);
   unlockWord(i32, b + H_LOCK);
   flushWake();
@@ -280,9 +298,9 @@ export function trySend(off: number, v: number): number {
 
 /** Tries to receive without parking: DONE (result in gotBlock/gotOk) or BLOCKED. */
 export function tryRecv(off: number): number {
-  const i32 = heap().i32;
   const b = off >> 2;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
+  const i32 = view();
   const s = recvLocked(i32, b);
   unlockWord(i32, b + H_LOCK);
   flushWake();
@@ -294,10 +312,10 @@ export function tryRecv(off: number): number {
  * notified. Returns false if it was already closed.
  */
 export function closeChan(off: number): boolean {
-  const i32 = heap().i32;
   const b = off >> 2;
   const woken: number[] = [];
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
+  const i32 = view();
   if (i32[b + H_CLOSED] !== 0) {
     unlockWord(i32, b + H_LOCK);
     return false;
@@ -328,7 +346,7 @@ export function ownCell(r: number): number {
 
 /** A committed receive record's result: sets gotBlock/gotOk. A send record: whether close woke it. */
 export function recordResult(r: number): boolean {
-  const i32 = heap().i32;
+  const i32 = view();
   const rb = r >> 2;
   const flags = i32[rb + R_FLAGS];
   gotBlock = i32[rb + R_VAL];
@@ -338,23 +356,24 @@ export function recordResult(r: number): boolean {
 
 /** Takes record `r` out of channel `off`'s queues if it is still there (takes the lock). */
 export function unpark(off: number, r: number): void {
-  const i32 = heap().i32;
   const b = off >> 2;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
+  const i32 = view();
   unlink(i32, r);
   unlockWord(i32, b + H_LOCK);
 }
 
 export function freeRecord(r: number): void {
-  heap().free(r);
+  if (spare.length < 64) spare.push(r);
+  else heap().free(r);
 }
 
 /** How many records (live or stale) wait in channel `off`'s send or receive queue; for tests and dumps. */
 export function queued(off: number, send: boolean): number {
-  const i32 = heap().i32;
   const b = off >> 2;
   let n = 0;
-  lockWord(i32, b + H_LOCK);
+  lockWord(view(), b + H_LOCK);
+  const i32 = view();
   for (let r = i32[b + (send ? H_SENDQ : H_RECVQ)]; r !== 0; r = i32[(r >> 2) + R_NEXT]) n++;
   unlockWord(i32, b + H_LOCK);
   return n;

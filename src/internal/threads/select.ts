@@ -64,7 +64,6 @@ function commit(c: SelectCaseData, v: unknown, ok: boolean, sync: boolean): unkn
 function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | undefined): unknown {
   const n = cs.length;
   const h = heap();
-  const i32 = h.i32;
   // pass 0 — encode, and find the channels to lock.
   const chOff = new Array<number>(n).fill(0);
   const blocks = new Array<number>(n).fill(0);
@@ -99,6 +98,7 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
   let claim = 0;
   let records: number[] | null = null;
   for (const off of locks) eng.lock(off);
+  const i32 = eng.view();
   try {
     // pass 1 — commit a case that can proceed now.
     for (let k = 0; k < n; k++) {
@@ -135,7 +135,7 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
       const cell = claim >> 2;
       records = new Array<number>(n).fill(0);
       for (let i = 0; i < n; i++) {
-        if (chOff[i] !== 0) records[i] = eng.parkLocked(i32, chOff[i] >> 2, cs[i].dir === SEND, blocks[i], cell, i);
+        if (chOff[i] !== 0) records[i] = eng.parkLocked(chOff[i] >> 2, cs[i].dir === SEND, blocks[i], cell, i);
       }
       const g = currentG();
       st = {
@@ -148,7 +148,7 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
         resolve: noop,
         durable: false,
         claim: cell,
-        cells: i32,
+        cells: eng.view(),
       };
       for (let i = 0; i < n; i++) {
         const c = cs[i];
