@@ -94,7 +94,13 @@ function fireShared(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, clo
     const other = all[i];
     if (other !== sg) other.queue?.remove(other);
   }
-  Atomics.notify(sel.cells!, sel.claim, 1);
+  notifyClaim(sel.claim);
+}
+
+let notifyClaim: (idx: number) => void = () => {};
+/** @internal Installed by the threads engine: how a won claim cell's waiter is woken (its futex). */
+export function setClaimNotifier(f: (idx: number) => void): void {
+  notifyClaim = f;
 }
 
 /** @internal Sets the result of a poll (for channels whose engine lives elsewhere: threads.Chan). */

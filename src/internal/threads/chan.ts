@@ -25,6 +25,7 @@
  * - At least one queue holds no live waiter; stale records (of selects won elsewhere) may linger until
  *   their owner removes them, and every dequeue skips them.
  */
+import { notifyWord } from "./futex.js";
 import { heap, lockWord, unlockWord } from "./heap.js";
 
 const H_LOCK = 0;
@@ -114,7 +115,7 @@ export function unlock(off: number): void {
 /** Notifies the claim cell won while the lock was held; call after unlocking. */
 export function flushWake(): void {
   if (wakeCell >= 0) {
-    Atomics.notify(view(), wakeCell, 1);
+    notifyWord(wakeCell, 1);
     wakeCell = -1;
   }
 }
@@ -333,7 +334,7 @@ export function closeChan(off: number): boolean {
     }
   }
   unlockWord(i32, b + H_LOCK);
-  for (const cell of woken) Atomics.notify(i32, cell, 1);
+  for (const cell of woken) notifyWord(cell, 1);
   return true;
 }
 

@@ -22,6 +22,7 @@
 import {
   type Chan,
   ChanClosedError,
+  setClaimNotifier,
   type RemoteChan,
   type SelectCaseData,
   polledOk,
@@ -30,7 +31,7 @@ import {
 import { currentG, doneWith } from "../scheduler.js";
 import { M_SELECT, type SelectState, Sudog } from "../waitq.js";
 import { type SharedObject, SHARED, decodeValue, discard, encodeValue } from "./codec.js";
-import { waitWhile } from "./futex.js";
+import { notifyWord, waitWhile } from "./futex.js";
 import { heap } from "./heap.js";
 import * as eng from "./chan.js";
 
@@ -224,6 +225,10 @@ async function finish(
 }
 
 function noop(): void {}
+
+// An in-thread waker that wins a mixed select's claim wakes its owner through the futex too (which also
+// tells the cross-thread deadlock detector that something happened).
+setClaimNotifier((idx) => notifyWord(idx, 1));
 
 /** The engine the core select calls for a select with a threads.Chan case. */
 export const remoteSelect: RemoteChan = { select };
