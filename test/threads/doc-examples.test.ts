@@ -4,6 +4,13 @@ import { docExampleSuite } from "../docs/examples.js";
 
 docExampleSuite(
   "threads",
-  ["src/threads/sync.ts", "src/threads/mutex.ts", "src/threads/atomic.ts", "src/threads/runtime.ts", "src/threads/task.ts"],
-  14,
+  [
+    "src/threads/sync.ts",
+    "src/threads/mutex.ts",
+    "src/threads/atomic.ts",
+    "src/threads/runtime.ts",
+    "src/threads/task.ts",
+    "src/threads/chan.ts",
+  ],
+  15,
 );
