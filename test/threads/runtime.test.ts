@@ -12,6 +12,7 @@ import * as context from "../../src/context/index.js";
 import { threadNumber } from "../../src/internal/threads/heap.js";
 import {
   add,
+  bigArray,
   crash,
   echo,
   explode,
@@ -75,6 +76,18 @@ describe("tasks and values", () => {
       assert.deepEqual(await rt.run(echo, v), v);
     });
   }
+
+  test("the shared heap grows on workers and on the main thread while tasks come and go", async () => {
+    const sizes = [1 << 20, 1 << 21, 1 << 22]; // 8, 16, 32 MB of doubles
+    const ps: Promise<unknown>[] = [];
+    for (const n of sizes) {
+      ps.push(rt.run(bigArray, n, n).then((a) => assert.ok(a.length === n && a[n - 1] === n)));
+      for (let i = 0; i < 50; i++) ps.push(rt.run(add, i, 1).then((v) => assert.equal(v, i + 1)));
+      const mine = new Float64Array(n / 2).fill(7);
+      ps.push(rt.run(echo, mine).then((v) => assert.deepEqual(v, mine)));
+    }
+    await Promise.all(ps);
+  });
 
   test("a DataView keeps its bytes", async () => {
     const dv = new DataView(new Uint8Array([1, 2, 3, 4]).buffer);

@@ -406,8 +406,8 @@ export class Inbox {
   }
 
   private async pump(): Promise<void> {
-    const i32 = heap().i32;
     while (this.outstanding > 0) {
+      const i32 = heap().i32; // again after every await: the records may be new since
       let rec = Atomics.exchange(i32, this.word, 0);
       if (rec === 0) {
         await waitWord(this.word, 0, undefined, this.word + 1);
