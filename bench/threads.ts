@@ -7,7 +7,7 @@
  *   node dist/bench/threads.js --quick          # every workload, small sizes, one run each (seconds)
  *   node dist/bench/threads.js --only=tiny,fanout --contenders=goroutine,piscina
  *
- * Workloads (`--only`): tiny, fanout, skewed, qsort, mutex (and chan: a TODO hook until threads.Chan lands).
+ * Workloads (`--only`): tiny, fanout, skewed, qsort, mutex, chan (bench/threads-chan.ts in a child).
  * Options: `--contenders=a,b`, `--workers=N` (default gomaxprocs), `--tiny-n`, `--window`, `--sample-every`,
  * `--fib-n`, `--fib-tasks`, `--skew-n`, `--sort-n`, `--cutoff`, `--mutex-ops`, `--mutex-tasks`, `--reps`
  * (best of, default 3), `--budget-ms` (stop repeating once a child has spent this long, default 8000),
@@ -246,10 +246,14 @@ if (wanted("mutex")) {
 }
 
 if (wanted("chan")) {
-  // TODO(threads.Chan): cross-thread channel ping-pong round trip (target ≤ 5 µs with a core each) and a
-  // 4 producers × 4 consumers stream, ours against multithreading's mpmc channel. threads.Chan is not on
-  // main yet; add `chan` to WORKLOADS in bench/threads/workloads.ts and a row here when it lands.
-  console.log("\n5b. cross-thread channels: TODO — threads.Chan is not on main yet (hook in bench/threads.ts)");
+  // Only goroutine has cross-thread channels (the pools have none; multithreading's channel is not a
+  // rendezvous): bench/threads-chan.ts measures them, in its own process, with postMessage as the baseline.
+  console.log("\n5b. cross-thread channels (goroutine only; postMessage round trip as the baseline)");
+  const args = [new URL("./threads-chan.js", import.meta.url).pathname];
+  if (QUICK) args.push("--n=500", "--per=2000", "--samples=1");
+  const p = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 300_000 });
+  process.stdout.write(p.stdout.replace(/^/gm, "  "));
+  if (p.status !== 0) console.log(`  threads-chan failed (exit ${String(p.status)}): ${p.stderr.slice(0, 400)}`);
 }
 
 const jsonFile = option("json", "");
