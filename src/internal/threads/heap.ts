@@ -29,6 +29,8 @@ const W_ALLOC_LOCK = 1;
 const W_BUMP = 2;
 /** Source of thread numbers (main thread is 0). */
 export const W_THREAD_SEQ = 3;
+/** The buffer's byte length, stored after each growth (cheaper to read than a growable buffer's length). */
+const W_SIZE = 4;
 const W_FREE = 8; // 32 free-list heads, words 8..39
 /** First word the threads runtime may use for its own well-known state (words 64..127). */
 export const W_USER = 64;
@@ -82,6 +84,7 @@ export class Heap {
     const h = new Heap(sab);
     h.i32[W_MAGIC] = MAGIC;
     h.i32[W_BUMP] = HEADER_BYTES;
+    h.i32[W_SIZE] = sab.byteLength;
     return h;
   }
 
@@ -156,6 +159,7 @@ export class Heap {
       return false;
     }
     this.refresh();
+    Atomics.store(this.i32, W_SIZE, size);
     return true;
   }
 }
@@ -188,7 +192,7 @@ export function heap(): Heap {
   if (h !== undefined) {
     // An offset this thread learnt of was allocated before it was published to us, so views remade
     // now cover it. (Callers re-read heap() after every await for that reason.)
-    if (h.sab.byteLength !== h.bytes) h.refresh();
+    if (Atomics.load(h.i32, W_SIZE) !== h.bytes) h.refresh();
     return h;
   }
   const fromParent = !isMainThread ? (workerData as Record<string, unknown> | null)?.[HEAP_KEY] : undefined;
