@@ -118,14 +118,14 @@ function startTask(rec: number): void {
   go(runner, info, args);
 }
 
-type Runner = (info: TaskInfo, args: unknown[]) => Promise<void>;
+type Runner = (info: TaskInfo, args: unknown[]) => Promise<void> | undefined;
 const runners = new Map<string, Runner>();
 
 /** The goroutine function for one task: named after it, so the dump shows which task a goroutine runs. */
 function makeRunner(key: string): Runner {
   const name = key.slice(key.lastIndexOf("#") + 1);
   const named = {
-    [name]: (info: TaskInfo, args: unknown[]): Promise<void> => {
+    [name]: (info: TaskInfo, args: unknown[]): Promise<void> | undefined => {
       const fn = fns.get(key);
       return fn !== undefined ? runTask(info, fn, args) : loadAndRun(info, key, args);
     },
@@ -133,22 +133,36 @@ function makeRunner(key: string): Runner {
   return named[name];
 }
 
-async function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> {
+/**
+ * Runs the task's function in its goroutine. A synchronous task finishes here, without a promise (its
+ * goroutine ends when this returns); an async one continues in {@link awaitTask}.
+ */
+function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> | undefined {
   let v: unknown;
   Atomics.store(heap().i32, (info.rec >> 2) + T_STATE, STARTED);
+  // While the function runs synchronously, taskContext() finds the task here; only a task that goes
+  // on after an await needs the (costlier) map from its goroutine.
+  running.info = info;
   try {
-    // While the function runs synchronously, taskContext() finds the task here; only a task that goes
-    // on after an await needs the (costlier) map from its goroutine.
-    running.info = info;
-    try {
-      v = fn(...args);
-    } finally {
-      running.info = undefined;
-    }
-    if (isThenable(v)) {
-      tasksByG.set(currentG(), info);
-      v = await v;
-    }
+    v = fn(...args);
+  } catch (e) {
+    finish(info, ERR, e);
+    return undefined;
+  } finally {
+    running.info = undefined;
+  }
+  if (isThenable(v)) {
+    tasksByG.set(currentG(), info);
+    return awaitTask(info, v);
+  }
+  finish(info, OK, v);
+  return undefined;
+}
+
+async function awaitTask(info: TaskInfo, p: PromiseLike<unknown>): Promise<void> {
+  let v: unknown;
+  try {
+    v = await p;
   } catch (e) {
     finish(info, ERR, e);
     return;
