@@ -14,7 +14,8 @@
  * - A slot between head and tail is written before `tail` is published (Atomics.store), and read before
  *   the compare-and-swap on `head` that claims it; a thief that loses the race rereads.
  * - 0 is never a record offset (the heap header occupies offset 0), so 0 means "empty".
- * - The global ring's fields change only under its lock; its slot array may be replaced (grown) then.
+ * - The global ring's fields change only under its lock; its slot array may be replaced (grown) then,
+ *   so a thread takes its heap views after taking the lock (the new array may lie past older views).
  */
 import { type Heap, heap, lockWord, unlockWord } from "./heap.js";
 
@@ -127,9 +128,9 @@ function growLocked(h: Heap, gq: number): void {
 
 /** Appends records to global queue `gq`. */
 export function globalPutMany(gq: number, recs: readonly number[]): void {
-  const h = heap();
+  lockWord(heap().i32, gq + G_LOCK);
+  const h = heap(); // after the lock: another thread may have grown the heap for a new slot array
   const i32 = h.i32;
-  lockWord(i32, gq + G_LOCK);
   try {
     for (const rec of recs) putLocked(h, gq, rec);
   } finally {
@@ -139,9 +140,9 @@ export function globalPutMany(gq: number, recs: readonly number[]): void {
 
 /** Appends one record to global queue `gq`. */
 export function globalPut(gq: number, rec: number): void {
-  const h = heap();
+  lockWord(heap().i32, gq + G_LOCK);
+  const h = heap(); // after the lock, as in globalPutMany
   const i32 = h.i32;
-  lockWord(i32, gq + G_LOCK);
   try {
     putLocked(h, gq, rec);
   } finally {
@@ -169,10 +170,9 @@ export function globalLen(gq: number): number {
  * the first record and puts the rest into local queue `q` (which must be empty). 0 if it was empty.
  */
 export function globalGet(gq: number, q: number, shares: number): number {
-  const h = heap();
-  const i32 = h.i32;
-  if (Atomics.load(i32, gq + G_SIZE) === 0) return 0;
-  lockWord(i32, gq + G_LOCK);
+  if (Atomics.load(heap().i32, gq + G_SIZE) === 0) return 0;
+  lockWord(heap().i32, gq + G_LOCK);
+  const i32 = heap().i32; // after the lock: the slot array may be new, past our old views
   const size = i32[gq + G_SIZE];
   if (size === 0) {
     unlockWord(i32, gq + G_LOCK);

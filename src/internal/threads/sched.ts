@@ -113,27 +113,30 @@ export function internTask(rcb: number, key: string): number {
   if (indexOf === undefined) indexCache.set(rcb, (indexOf = new Map<string, number>()));
   const cached = indexOf.get(key);
   if (cached !== undefined) return cached;
-  const h = heap();
-  const i32 = h.i32;
   const t = rcb + R_TASKS;
-  lockWord(i32, t);
+  lockWord(heap().i32, t);
   try {
-    const n = i32[t + 1];
-    const table = i32[t + 3] >> 2;
+    // Views taken after the lock, and again after anything that allocates: the table and its strings
+    // may lie past older views.
+    const h = heap();
+    const n = h.i32[t + 1];
+    const table = h.i32[t + 3] >> 2;
     for (let i = 0; i < n; i++) {
-      if (readValueAt(i32[table + i]) === key) {
+      if (readValueAt(heap().i32[table + i]) === key) {
         indexOf.set(key, i);
         return i;
       }
     }
-    if (n === i32[t + 2]) growTable(h, t);
+    if (n === h.i32[t + 2]) growTable(h, t);
     encodeValueToScratch(key);
-    i32[(i32[t + 3] >> 2) + n] = scratchToBlock();
+    const blk = scratchToBlock();
+    const i32 = heap().i32;
+    i32[(i32[t + 3] >> 2) + n] = blk;
     Atomics.store(i32, t + 1, n + 1);
     indexOf.set(key, n);
     return n;
   } finally {
-    unlockWord(i32, t);
+    unlockWord(heap().i32, t);
   }
 }
 
@@ -165,16 +168,14 @@ const pool: number[] = [];
 /** A fresh record (from this thread's pool of records it submitted before) with its arguments encoded. */
 export function newRecord(taskIndex: number, args: readonly unknown[], inbox: number, req: number): number {
   const size = encodeValuesToScratch(args); // throws before anything is allocated
-  const h = heap();
-  const i32 = h.i32;
-  const rec = pool.length > 0 ? pool.pop()! : h.alloc(RECORD_BYTES);
+  const rec = pool.length > 0 ? pool.pop()! : heap().alloc(RECORD_BYTES);
+  let argsBlock = 0;
+  if (size <= INLINE_BYTES) copyScratchTo(rec + INLINE_AT);
+  else argsBlock = scratchToBlock();
+  // The views only now: the allocations above may have grown the heap, and the record may be new.
+  const i32 = heap().i32;
   const w = rec >> 2;
-  if (size <= INLINE_BYTES) {
-    copyScratchTo(rec + INLINE_AT);
-    i32[w + T_ARGS] = 0;
-  } else {
-    i32[w + T_ARGS] = scratchToBlock();
-  }
+  i32[w + T_ARGS] = argsBlock;
   i32[w + T_STATE] = QUEUED;
   i32[w + T_TASK] = taskIndex;
   i32[w + T_RESULT] = 0;

@@ -54,6 +54,7 @@ export function semaTry(off: number, n: number): boolean {
   const w = off >> 2;
   const f = off >> 3;
   lockWord(h.i32, w + LOCK);
+  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
   const ok = h.i32[w + HEAD] === 0 && h.f64[f + SIZE] - h.f64[f + CUR] >= n;
   if (ok) h.f64[f + CUR] += n;
   unlockWord(h.i32, w + LOCK);
@@ -70,6 +71,7 @@ export function semaEnqueue(off: number, n: number): number {
   const f = off >> 3;
   const node = h.alloc(24); // before LOCK: alloc takes its own lock and may throw
   lockWord(h.i32, w + LOCK);
+  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
   if (h.i32[w + HEAD] === 0 && h.f64[f + SIZE] - h.f64[f + CUR] >= n) {
     h.f64[f + CUR] += n;
     unlockWord(h.i32, w + LOCK);
@@ -105,6 +107,7 @@ export function semaCancel(off: number, node: number): void {
   const h = heap();
   const w = off >> 2;
   lockWord(h.i32, w + LOCK);
+  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
   if (Atomics.load(h.i32, node >> 2) !== WAITING) {
     unlockWord(h.i32, w + LOCK);
     return;
@@ -127,6 +130,7 @@ export function semaRelease(off: number, n: number): boolean {
   const w = off >> 2;
   const f = off >> 3;
   lockWord(h.i32, w + LOCK);
+  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
   if (n > h.f64[f + CUR]) {
     unlockWord(h.i32, w + LOCK);
     return false;
@@ -143,6 +147,7 @@ export function semaState(off: number): [cur: number, waiting: number] {
   const h = heap();
   const w = off >> 2;
   lockWord(h.i32, w + LOCK);
+  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
   const cur = h.f64[(off >> 3) + CUR];
   let k = 0;
   for (let x = h.i32[w + HEAD]; x !== 0; x = h.i32[(x >> 2) + N_NEXT]) k++;
