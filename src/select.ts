@@ -19,13 +19,15 @@
 import {
   Chan,
   ChanClosedError,
+  closedSendCase,
+  commitCase,
   type RemoteChan,
   type SelectCaseData,
   parkForever,
   polledOk,
   polledValue,
 } from "./internal/chan.js";
-import { currentG, doneWith, park } from "./internal/scheduler.js";
+import { currentG, park } from "./internal/scheduler.js";
 import { M_SELECT, type SelectState, Sudog } from "./internal/waitq.js";
 
 declare const resultType: unique symbol;
@@ -176,14 +178,10 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
     const ch = c.ch;
     if (ch.isNil) continue;
     if (c.dir === RECV) {
-      if (ch.pollRecv()) return commit(c, polledValue, polledOk, otherwise !== undefined);
+      if (ch.pollRecv()) return commitCase(c, polledValue, polledOk, otherwise !== undefined);
     } else {
-      if (ch.closed) {
-        const err = new ChanClosedError("send on closed channel");
-        if (otherwise !== undefined) throw err;
-        return Promise.reject(err);
-      }
-      if (ch.pollSend(c.value)) return commit(c, undefined, true, otherwise !== undefined);
+      if (ch.closed) return closedSendCase(otherwise !== undefined);
+      if (ch.pollSend(c.value)) return commitCase(c, undefined, true, otherwise !== undefined);
     }
   }
 
@@ -192,15 +190,6 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
   return selectSlow(cs, allBubble);
 }
 
-function commit(c: Case, v: unknown, ok: boolean, sync: boolean): unknown {
-  if (sync) return c.then === undefined ? undefined : c.then(v, ok);
-  if (c.then === undefined) return doneWith(undefined);
-  try {
-    return doneWith(c.then(v, ok));
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
 
 // pass 2 — park on every case; pass 3 happens in the waker (fire).
 async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {

@@ -56,25 +56,11 @@ async function make(name: Contender, workers: number): Promise<Pool> {
     }
     case "piscina": {
       const { Piscina } = await import("piscina");
-      const p = new Piscina({ filename: here("./pool-worker.js"), minThreads: workers, maxThreads: workers });
-      return {
-        add: (a, b) => p.run([a, b], { name: "add" }) as Promise<number>,
-        fib: (n) => p.run(n, { name: "fib" }) as Promise<number>,
-        busy: (us) => p.run(us, { name: "busy" }) as Promise<number>,
-        qstep: (arr, cutoff) => p.run({ arr, cutoff }, { name: "qstep" }) as Promise<QStep>,
-        close: () => p.destroy(),
-      };
+      return piscinaLike(new Piscina({ filename: here("./pool-worker.js"), minThreads: workers, maxThreads: workers }));
     }
     case "tinypool": {
       const { Tinypool } = await import("tinypool");
-      const p = new Tinypool({ filename: here("./pool-worker.js"), minThreads: workers, maxThreads: workers });
-      return {
-        add: (a, b) => p.run([a, b], { name: "add" }) as Promise<number>,
-        fib: (n) => p.run(n, { name: "fib" }) as Promise<number>,
-        busy: (us) => p.run(us, { name: "busy" }) as Promise<number>,
-        qstep: (arr, cutoff) => p.run({ arr, cutoff }, { name: "qstep" }) as Promise<QStep>,
-        close: () => p.destroy(),
-      };
+      return piscinaLike(new Tinypool({ filename: here("./pool-worker.js"), minThreads: workers, maxThreads: workers }));
     }
     case "poolifier": {
       const { FixedThreadPool } = await import("poolifier");
@@ -184,5 +170,16 @@ async function multithreading(workers: number): Promise<Pool> {
       return v;
     },
     close: async () => mt.shutdown(),
+  };
+}
+
+/** piscina and its fork tinypool share one API: `run(arg, { name })` calls an export of the worker file. */
+function piscinaLike(p: { run(arg: unknown, opts: { name: string }): Promise<unknown>; destroy(): Promise<void> }): Pool {
+  return {
+    add: (a, b) => p.run([a, b], { name: "add" }) as Promise<number>,
+    fib: (n) => p.run(n, { name: "fib" }) as Promise<number>,
+    busy: (us) => p.run(us, { name: "busy" }) as Promise<number>,
+    qstep: (arr, cutoff) => p.run({ arr, cutoff }, { name: "qstep" }) as Promise<QStep>,
+    close: () => p.destroy(),
   };
 }

@@ -57,16 +57,7 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean,
   if (sel !== null && sel.claim >= 0) return fireShared(sg, sel, elem, ok, closedSend);
   ready(sg.g, sg.durable);
   if (sel !== null) {
-    sel.done = true;
-    sel.index = sg.caseIndex;
-    sel.value = elem;
-    sel.ok = ok;
-    sel.closedSend = closedSend;
-    const all = sel.sudogs;
-    for (let i = 0; i < all.length; i++) {
-      const other = all[i];
-      if (other !== sg) other.queue?.remove(other);
-    }
+    decide(sg, sel, elem, ok, closedSend);
     if (hold) wake(sel.resolve);
     else wakeNow(sel.resolve);
     return;
@@ -84,16 +75,7 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean,
  * other in-thread sudogs are dropped and the cell's waiter is notified.
  */
 function fireShared(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, closedSend: boolean): void {
-  sel.done = true;
-  sel.index = sg.caseIndex;
-  sel.value = elem;
-  sel.ok = ok;
-  sel.closedSend = closedSend;
-  const all = sel.sudogs;
-  for (let i = 0; i < all.length; i++) {
-    const other = all[i];
-    if (other !== sg) other.queue?.remove(other);
-  }
+  decide(sg, sel, elem, ok, closedSend);
   notifyClaim(sel.claim);
 }
 
@@ -110,6 +92,27 @@ export function setPolled(value: unknown, ok: boolean): void {
 }
 
 /** @internal A case of a select as the engines see it (select.ts's Case). dir: 0 receive, 1 send. */
+/**
+ * Commits the chosen case of a select: runs its handler. `sync`: a select with a default returns the
+ * handler's result itself; otherwise a promise of it (a handler that throws rejects it).
+ */
+export function commitCase(c: SelectCaseData, v: unknown, ok: boolean, sync: boolean): unknown {
+  if (sync) return c.then === undefined ? undefined : c.then(v, ok);
+  if (c.then === undefined) return doneWith(undefined);
+  try {
+    return doneWith(c.then(v, ok));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** A chosen send case on a closed channel: throws (sync) or rejects with Go's message. */
+export function closedSendCase(sync: boolean): Promise<never> {
+  const err = new ChanClosedError("send on closed channel");
+  if (sync) throw err;
+  return Promise.reject(err);
+}
+
 export interface SelectCaseData {
   readonly dir: number;
   readonly ch: Chan<unknown>;
@@ -124,6 +127,20 @@ export interface SelectCaseData {
  */
 export interface RemoteChan {
   select(cases: readonly SelectCaseData[], otherwise: (() => unknown) | undefined): unknown;
+}
+
+/** Records `sg`'s case as the select's outcome and takes the select's other sudogs out of their queues. */
+function decide(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, closedSend: boolean): void {
+  sel.done = true;
+  sel.index = sg.caseIndex;
+  sel.value = elem;
+  sel.ok = ok;
+  sel.closedSend = closedSend;
+  const all = sel.sudogs;
+  for (let i = 0; i < all.length; i++) {
+    const other = all[i];
+    if (other !== sg) other.queue?.remove(other);
+  }
 }
 
 setSudogSettler(settle);

@@ -22,13 +22,15 @@
 import {
   type Chan,
   ChanClosedError,
+  closedSendCase,
+  commitCase,
   setClaimNotifier,
   type RemoteChan,
   type SelectCaseData,
   polledOk,
   polledValue,
 } from "../chan.js";
-import { currentG, doneWith } from "../scheduler.js";
+import { currentG } from "../scheduler.js";
 import { M_SELECT, type SelectState, Sudog } from "../waitq.js";
 import { type SharedObject, SHARED, decodeValue, discard, encodeValue } from "./codec.js";
 import { notifyWord, waitWhile } from "./futex.js";
@@ -44,22 +46,6 @@ function offOf(ch: Chan<unknown>): number {
 
 function discardAll(blocks: number[]): void {
   for (const b of blocks) if (b !== 0) discard(b);
-}
-
-function closedSend(sync: boolean): Promise<never> {
-  const err = new ChanClosedError("send on closed channel");
-  if (sync) throw err;
-  return Promise.reject(err);
-}
-
-function commit(c: SelectCaseData, v: unknown, ok: boolean, sync: boolean): unknown {
-  if (sync) return c.then === undefined ? undefined : c.then(v, ok);
-  if (c.then === undefined) return doneWith(undefined);
-  try {
-    return doneWith(c.then(v, ok));
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }
 
 function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | undefined): unknown {
@@ -171,11 +157,11 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
   if (chosen >= 0) {
     if (closed) {
       discardAll(blocks);
-      return closedSend(sync);
+      return closedSendCase(sync);
     }
     discardAll(blocks);
     if (chOff[chosen] !== 0 && cs[chosen].dir !== SEND) value = block !== 0 ? decodeValue(block) : undefined;
-    return commit(cs[chosen], value, ok, sync);
+    return commitCase(cs[chosen], value, ok, sync);
   }
   if (otherwise !== undefined) {
     discardAll(blocks);
