@@ -28,7 +28,7 @@ import {
   polledValue,
 } from "./internal/chan.js";
 import { currentG, park } from "./internal/scheduler.js";
-import { M_SELECT, type SelectState, Sudog } from "./internal/waitq.js";
+import { M_SELECT, type SelectState, Sudog, newSelectState } from "./internal/waitq.js";
 
 declare const resultType: unique symbol;
 
@@ -194,18 +194,7 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
 // pass 2 — park on every case; pass 3 happens in the waker (fire).
 async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
   const g = currentG();
-  const st: SelectState = {
-    done: false,
-    index: -1,
-    value: undefined,
-    ok: false,
-    closedSend: false,
-    sudogs: [],
-    resolve: noop,
-    durable,
-    claim: -1,
-    cells: null,
-  };
+  const st: SelectState = newSelectState(durable, -1, null);
   const woken = new Promise<void>((r) => (st.resolve = r));
   for (let i = 0; i < cs.length; i++) {
     const c = cs[i];
@@ -226,4 +215,3 @@ async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
   return c.then === undefined ? undefined : c.then(st.value, st.ok);
 }
 
-function noop(): void {}

@@ -49,6 +49,24 @@ export interface SelectState {
   cells: Int32Array | null;
 }
 
+/** A fresh, undecided select state (`claim` -1 and `cells` null for a select with no shared cell). */
+export function newSelectState(durable: boolean, claim: number, cells: Int32Array | null): SelectState {
+  return {
+    done: false,
+    index: -1,
+    value: undefined,
+    ok: false,
+    closedSend: false,
+    sudogs: [],
+    resolve: noopResolve,
+    durable,
+    claim,
+    cells,
+  };
+}
+
+function noopResolve(): void {}
+
 let settleSudog: (sg: Sudog) => void = () => {};
 /** Installed by chan.ts (which knows the error types) so that a woken sudog can settle itself. */
 export function setSudogSettler(f: (sg: Sudog) => void): void {

@@ -31,7 +31,7 @@ import {
   polledValue,
 } from "../chan.js";
 import { currentG } from "../scheduler.js";
-import { M_SELECT, type SelectState, Sudog } from "../waitq.js";
+import { M_SELECT, type SelectState, Sudog, newSelectState } from "../waitq.js";
 import { type SharedObject, SHARED, decodeValue, discard, encodeValue } from "./codec.js";
 import { notifyWord, waitWhile } from "./futex.js";
 import { heap } from "./heap.js";
@@ -125,18 +125,7 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
         if (chOff[i] !== 0) records[i] = eng.parkLocked(chOff[i] >> 2, cs[i].dir === SEND, blocks[i], cell, i);
       }
       const g = currentG();
-      st = {
-        done: false,
-        index: -1,
-        value: undefined,
-        ok: false,
-        closedSend: false,
-        sudogs: [],
-        resolve: noop,
-        durable: false,
-        claim: cell,
-        cells: eng.view(),
-      };
+      st = newSelectState(false, cell, eng.view());
       for (let i = 0; i < n; i++) {
         const c = cs[i];
         if (chOff[i] !== 0 || c.ch.isNil) continue;
@@ -210,7 +199,6 @@ async function finish(
   return c.then === undefined ? undefined : c.then(value, ok);
 }
 
-function noop(): void {}
 
 // An in-thread waker that wins a mixed select's claim wakes its owner through the futex too (which also
 // tells the cross-thread deadlock detector that something happened).
