@@ -111,12 +111,13 @@ export function globalInit(h: Heap, gq: number, capacity = 1024): void {
 }
 
 function growLocked(h: Heap, gq: number): void {
-  const i32 = h.i32;
+  let i32 = h.i32;
   const cap = i32[gq + G_CAP];
   const head = i32[gq + G_HEAD];
   const size = i32[gq + G_SIZE];
   const old = i32[gq + G_SLOTS] >> 2;
   const next = h.alloc(cap * 8);
+  i32 = h.i32; // alloc may have grown the heap: the new array may lie past the old views
   const n2 = next >> 2;
   for (let i = 0; i < size; i++) i32[n2 + i] = i32[old + ((head + i) % cap)];
   h.free(old << 2);
@@ -151,8 +152,8 @@ export function globalPut(gq: number, rec: number): void {
 }
 
 function putLocked(h: Heap, gq: number, rec: number): void {
-  const i32 = h.i32;
-  if (i32[gq + G_SIZE] === i32[gq + G_CAP]) growLocked(h, gq);
+  if (h.i32[gq + G_SIZE] === h.i32[gq + G_CAP]) growLocked(h, gq);
+  const i32 = h.i32; // after growLocked: views remade if it grew the heap
   const cap = i32[gq + G_CAP];
   const tail = i32[gq + 2];
   i32[(i32[gq + G_SLOTS] >> 2) + tail] = rec;
