@@ -18,7 +18,11 @@ import { waitWhile } from "../internal/threads/futex.js";
 import { remoteSelect } from "../internal/threads/select.js";
 
 const TAG = "threads.Chan";
-const proxies = new Map<number, Chan<unknown>>();
+/** This thread's proxy of each channel, held weakly: a channel nobody here uses any more is collectable. */
+const proxies = new Map<number, WeakRef<Chan<unknown>>>();
+const gone = new FinalizationRegistry<number>((off) => {
+  if (proxies.get(off)?.deref() === undefined) proxies.delete(off);
+});
 let adopting = 0;
 
 function wrap(mode: number, v: unknown, ok: boolean): unknown {
@@ -90,7 +94,8 @@ export class Chan<T> extends CoreChan<T> {
     const off = adopt !== 0 ? adopt : eng.makeChan(this.cap);
     this.#off = off;
     this[SHARED] = { tag: TAG, off };
-    proxies.set(off, this);
+    proxies.set(off, new WeakRef<Chan<unknown>>(this));
+    gone.register(this, off);
   }
 
   /** The number of values queued in the buffer (a snapshot: other threads may change it at once). */
@@ -220,7 +225,7 @@ async function recvWait(r: number, mode: number): Promise<unknown> {
 }
 
 registerShared(TAG, (off) => {
-  const p = proxies.get(off);
+  const p = proxies.get(off)?.deref();
   if (p !== undefined) return p;
   adopting = off;
   return new Chan<unknown>();

@@ -31,6 +31,7 @@ import {
   R_GQ,
   R_WORK_SEQ,
   T_CANCEL,
+  T_REQUEUES,
   T_RNEXT,
   T_STATE,
   deliver,
@@ -91,6 +92,10 @@ interface Pending {
   g: G;
   /** Already settled (cancelled while queued); the record is still to come back. */
   settled: boolean;
+  /** The record came back (and may be reused): a late cancellation must not touch it. */
+  done: boolean;
+  /** Given up by a failed runtime: no longer counted; the record is only reclaimed if it comes back. */
+  abandoned: boolean;
   stop: (() => boolean) | undefined;
   rec: number;
 }
@@ -123,26 +128,42 @@ function myInbox(): Inbox {
   return inbox;
 }
 
-function onFinished(rec: number, req: number): void {
+/** Settles the run of a record that came back; returns false for one its runtime had given up. */
+function onFinished(rec: number, req: number): boolean {
   const p = slots[req]!;
   slots[req] = undefined;
   freeSlots.push(req);
+  p.done = true;
+  if (p.abandoned) {
+    recycle(rec);
+    return false;
+  }
   if (--p.owner.outstanding === 0) p.owner.onDrained?.();
   const state = Atomics.load(heap().i32, (rec >> 2) + T_STATE);
   if (!p.settled) {
     p.stop?.();
     ready(p.g, false);
-    if (state === OK) p.resolve(readResult(rec));
+    let v: unknown;
+    try {
+      v = readResult(rec);
+    } catch (e) {
+      p.reject(e); // an encoding this thread cannot decode fails this run only
+      recycle(rec);
+      return true;
+    }
+    if (state === OK) p.resolve(v);
     else if (state === LOST) {
       // Made on the main thread and carried here as plain data: give it its class back.
-      const e = readResult(rec) as Error;
+      const e = v as Error;
       p.reject(new WorkerExitError(e.message, { cause: e.cause }));
-    } else p.reject(readResult(rec));
+    } else p.reject(v);
   }
   recycle(rec);
+  return true;
 }
 
 function cancelRecord(p: Pending, ctx: Context): void {
+  if (p.done) return; // the record came back before this (deferred) cancellation ran; it may be reused
   const i32 = heap().i32;
   const w = p.rec >> 2;
   if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
@@ -172,7 +193,7 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   const g = currentG();
   let p!: Pending;
   const promise = new Promise<unknown>((resolve, reject) => {
-    p = { owner, resolve, reject, g, settled: false, stop: undefined, rec };
+    p = { owner, resolve, reject, g, settled: false, done: false, abandoned: false, stop: undefined, rec };
   });
   slots[req] = p;
   owner.outstanding++;
@@ -293,12 +314,14 @@ export class Runtime {
     const requeue: number[] = [];
     for (const rec of lost) {
       const st = Atomics.load(i32, (rec >> 2) + T_STATE);
-      if (st === CLAIMED) {
-        Atomics.store(i32, (rec >> 2) + T_STATE, QUEUED); // taken but never started: it runs elsewhere
+      // Taken but never started (its module may still have been loading): it runs elsewhere — unless
+      // workers have died holding it twice already, as when loading its module kills the worker.
+      if (st === CLAIMED && i32[(rec >> 2) + T_REQUEUES]++ < 2) {
+        Atomics.store(i32, (rec >> 2) + T_STATE, QUEUED);
         requeue.push(rec);
         continue;
       }
-      if (st === STARTED) {
+      if (st === STARTED || st === CLAIMED) {
         storeResult(
           rec,
           LOST,
@@ -324,13 +347,24 @@ export class Runtime {
 
   private fail(err: Error): void {
     this.state = "closed";
-    for (const p of pendingEntries()) {
-      if (!p.settled && p.owner === this.owner) {
+    // The records of this runtime will never come back: give up their slots and their inbox count, so
+    // the inbox stops waiting for them and the process can exit.
+    for (let req = 1; req < slots.length; req++) {
+      const p = slots[req];
+      if (p === undefined || p.owner !== this.owner || p.abandoned) continue;
+      // The slot stays taken until the record comes back, if it ever does, so it cannot be matched
+      // to a later run.
+      p.abandoned = true;
+      if (!p.settled) {
         p.settled = true;
+        p.stop?.();
         ready(p.g, false);
         p.reject(err);
       }
+      myInbox().abandon();
     }
+    this.owner.outstanding = 0;
+    this.owner.onDrained?.();
     void this.terminate();
   }
 

@@ -123,6 +123,12 @@ describe("tasks and values", () => {
     assert.equal(new Set(runners).size, 2, `ran on ${[...new Set(runners)].join(", ")}`);
   });
 
+  test("two long tasks submitted together run on both workers, not one after the other", async () => {
+    await Promise.all([rt.run(add, 0, 0), rt.run(add, 0, 0)]); // both workers have loaded the module
+    const [a, b] = await Promise.all([rt.run(spin, 50), rt.run(spin, 50)]);
+    assert.notEqual(a, b);
+  });
+
   test("the package-level run uses the default runtime", async () => {
     assert.equal(await threads.run(add, 1, 1), 2);
   });
@@ -217,6 +223,17 @@ describe("failures", () => {
     }
   });
 
+  test("a task module whose loading kills the worker fails its task instead of killing workers forever", async () => {
+    const small = threads.start({ workers: 1 });
+    try {
+      const doomed = threads.exported<() => number>(new URL("./fixtures/killer.js", import.meta.url), "doomed");
+      await assert.rejects(small.run(doomed), threads.WorkerExitError);
+      assert.equal(await small.run(add, 2, 3), 5);
+    } finally {
+      await small.close();
+    }
+  });
+
   test("an uncaught exception on a worker fails its running task with that error", async () => {
     const small = threads.start({ workers: 1 });
     try {
@@ -295,6 +312,12 @@ describe("processes", () => {
       assert.match(r.err, /^worker 0:$/m);
       assert.match(r.err, wait);
     }
+  });
+
+  test("when workers keep dying at start, run rejects and the process still exits", async () => {
+    const r = await node([join(here, "fixtures", "fail-exit.js")]);
+    assert.equal(r.out, "rejected: workers keep exiting\n");
+    assert.equal(r.code, 0);
   });
 
   test("a long wait on a worker's timer is not a deadlock", async () => {

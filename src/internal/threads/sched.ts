@@ -66,6 +66,7 @@ export const T_NEXT = 7;
 export const T_RPREV = 8;
 export const T_RNEXT = 9;
 export const T_RUNNER = 10; // P index + 1
+export const T_REQUEUES = 11; // times requeued because the worker holding it died before starting it
 const INLINE_AT = 48; // bytes into the record
 const RECORD_BYTES = 120;
 const INLINE_BYTES = RECORD_BYTES - INLINE_AT;
@@ -145,7 +146,7 @@ function growTable(h: Heap, t: number): void {
   const cap = i32[t + 2];
   const next = h.alloc(cap * 8);
   h.u8.copyWithin(next, i32[t + 3], i32[t + 3] + cap * 4);
-  i32[t + 3] = next;
+  Atomics.store(i32, t + 3, next);
   i32[t + 2] = cap * 2;
 }
 
@@ -155,8 +156,9 @@ export function taskKey(rcb: number, i: number): string {
   if (nameOf === undefined) nameCache.set(rcb, (nameOf = []));
   const k = nameOf[i];
   if (k !== undefined) return k;
-  const i32 = heap().i32;
-  const key = readValueAt(i32[(Atomics.load(i32, rcb + R_TASKS + 3) >> 2) + i]) as string;
+  // The table's offset first, then views that cover it (it may have moved since our last look).
+  const table = Atomics.load(heap().i32, rcb + R_TASKS + 3) >> 2;
+  const key = readValueAt(heap().i32[table + i]) as string;
   nameOf[i] = key;
   return key;
 }
@@ -184,6 +186,7 @@ export function newRecord(taskIndex: number, args: readonly unknown[], inbox: nu
   i32[w + T_CANCEL] = 0;
   i32[w + T_NEXT] = 0;
   i32[w + T_RUNNER] = 0;
+  i32[w + T_REQUEUES] = 0;
   return rec;
 }
 
@@ -376,8 +379,11 @@ function flushChains(): void {
   chains.clear();
 }
 
-/** What a thread does with a record that came back to its inbox. */
-export type OnFinished = (rec: number, req: number) => void;
+/**
+ * What a thread does with a record that came back to its inbox; false if the record was no longer
+ * counted (see {@link Inbox.abandon}).
+ */
+export type OnFinished = (rec: number, req: number) => boolean;
 
 /**
  * A thread's inbox and the loop that drains it. The loop runs only while this thread has submitted
@@ -406,12 +412,21 @@ export class Inbox {
     return this.outstanding;
   }
 
+  /**
+   * Stops counting one record (its runtime failed; it may never come back, and if it does the owner's
+   * OnFinished returns false for it); wakes the drain loop so that it can end.
+   */
+  abandon(): void {
+    this.outstanding--;
+    Atomics.notify(heap().i32, this.word);
+  }
+
   private async pump(): Promise<void> {
     while (this.outstanding > 0) {
       const i32 = heap().i32; // again after every await: the records may be new since
       let rec = Atomics.exchange(i32, this.word, 0);
       if (rec === 0) {
-        await waitWord(this.word, 0, undefined, this.word + 1);
+        await waitWord(this.word, 0, () => this.outstanding <= 0, this.word + 1);
         continue;
       }
       // The stack holds the newest first; reverse so submitters see completions in finishing order.
@@ -424,8 +439,7 @@ export class Inbox {
       }
       for (rec = prev; rec !== 0; ) {
         const next = i32[(rec >> 2) + T_NEXT];
-        this.outstanding--;
-        this.onFinished(rec, i32[(rec >> 2) + T_REQ]);
+        if (this.onFinished(rec, i32[(rec >> 2) + T_REQ])) this.outstanding--;
         rec = next;
       }
     }

@@ -18,7 +18,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
 import { heap } from "./heap.js";
-import { globalGet, localGet, localLen, steal } from "./runq.js";
+import { globalGet, globalLen, localGet, localLen, steal } from "./runq.js";
 import {
   CANCEL_OVER,
   ERR,
@@ -237,6 +237,18 @@ function notLoop(g: { id: number }): boolean {
   return g.id !== 1;
 }
 
+/**
+ * Go's wakep: a worker that found work while others sleep wakes one if more work is queued, so a burst
+ * that one wake-up brought in is shared instead of run here one task after another.
+ */
+function wakeAnother(): void {
+  const i32 = heap().i32;
+  if (Atomics.load(i32, rcb + R_SLEEPING) === 0) return;
+  if (localLen(myQ) === 0 && globalLen(gq) === 0) return;
+  Atomics.add(i32, rcb + R_WORK_SEQ, 1);
+  Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
+}
+
 /** True while the loop waits for work (for the deadlock watchdog). */
 let loopIdle = false;
 
@@ -251,6 +263,7 @@ async function loop(): Promise<void> {
     while (n < BATCH) {
       const rec = findRunnable();
       if (rec === 0) break;
+      if (n === 0) wakeAnother();
       startTask(rec);
       n++;
       if (localLen(myQ) > 16 && n % 8 !== 0) continue;
