@@ -69,12 +69,47 @@ export interface RunOptions {
   context?: Context;
 }
 
-/** RuntimeClosedError: a task submitted to, or cancelled by, a closed runtime. */
+/**
+ * RuntimeClosedError: a task submitted to a closed runtime, or one that had not started when the
+ * runtime was closed with `{ cancel: true }`.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const one = threads.task(import.meta.url, function one(): number {
+ *   return 1;
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 1 });
+ *   await rt.close();
+ *   const err = await rt.run(one).catch((e: unknown) => e);
+ *   console.log(err instanceof threads.RuntimeClosedError); // true
+ * }
+ * ```
+ */
 export class RuntimeClosedError extends Error {
   override readonly name = "RuntimeClosedError";
 }
 
-/** WorkerExitError: the worker running a task exited (crashed, or was terminated) before it finished. */
+/**
+ * WorkerExitError: the worker running a task exited (crashed, called `process.exit`, or threw outside
+ * any task) before the task finished. The runtime replaces the worker; tasks it had not started run
+ * elsewhere.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const quit = threads.task(import.meta.url, function quit(): void {
+ *   process.exit(3); // on a worker: ends that thread only
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 1 });
+ *   const err = await rt.run(quit).catch((e: unknown) => e);
+ *   console.log(err instanceof threads.WorkerExitError); // true
+ *   await rt.close();
+ * }
+ * ```
+ */
 export class WorkerExitError extends Error {
   override readonly name = "WorkerExitError";
 }
@@ -213,6 +248,25 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
  * default runtime through the package-level {@link run}.
  *
  * Workers do not keep the process alive by themselves: the process stays up while a `run` is pending.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const wait = threads.task(import.meta.url, async function wait(ch: threads.Chan<number>): Promise<number> {
+ *   return (await ch.recv()) ?? -1;
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 2 });
+ *   const ch = new threads.Chan<number>();
+ *   const p = rt.run(wait, ch);
+ *   let dump = await rt.dump();
+ *   while (!dump.includes("threads.chan receive")) dump = await rt.dump(); // until the task waits
+ *   console.log(dump.includes("wait(...)")); // true
+ *   await ch.send(42);
+ *   console.log(await p); // 42
+ *   await rt.close();
+ * }
+ * ```
  */
 export class Runtime {
   /** @internal */ readonly rcb: number;

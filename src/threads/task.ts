@@ -9,6 +9,16 @@ declare const taskType: unique symbol;
 /**
  * Task is a handle on a function that runs on worker threads: the module URL that defines it and its
  * name there. `A` and `R` are its parameter and result types, so `run(task, ...args)` type-checks.
+ * Make one with {@link task} or {@link exported}.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * export const shout = threads.task(import.meta.url, function shout(s: string): string {
+ *   return s.toUpperCase();
+ * });
+ * console.log(shout.name, shout instanceof threads.Task); // "shout" true
+ * ```
  */
 export class Task<A extends unknown[], R> {
   /** Phantom: the function's type. */
