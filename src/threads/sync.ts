@@ -295,10 +295,10 @@ const TODO = todo();
  * import * as threads from "goroutine/threads";
  * import * as context from "goroutine/context";
  * const sem = new threads.Semaphore(3);
- * await sem.acquire(2);
+ * await sem.acquire(context.background(), 2);
  * console.log(sem.tryAcquire(2)); // false
  * const [ctx, cancel] = context.withCancel(context.background());
- * const p = sem.acquire(3, ctx);
+ * const p = sem.acquire(ctx, 3);
  * cancel();
  * console.log(await p.catch((e: Error) => e.message)); // "context canceled"
  * sem.release(2);
@@ -328,29 +328,28 @@ export class Semaphore {
   }
 
   /**
-   * acquire takes weight `n` (default 1), waiting in FIFO order until it is free. Resolves once taken;
-   * shows in the dump as "threads.Semaphore.Acquire" while waiting.
+   * acquire takes weight `n` (default 1), waiting in FIFO order until it is free — Go's
+   * `Weighted.Acquire(ctx, n)`, like `goroutine/semaphore`. Resolves once taken; shows in the dump as
+   * "threads.Semaphore.Acquire" while waiting.
    *
-   * With `ctx`: rejects with `ctx.err()` if it is already done (even when the weight is free, as in Go)
-   * or becomes done while waiting, leaving the semaphore unchanged. A request larger than `size` can
-   * never be satisfied: with a `ctx` it waits for the context (without blocking other requests), without
-   * one it throws RangeError at once rather than wait forever.
+   * Rejects with `ctx.err()` if `ctx` is already done (even when the weight is free, as in Go) or becomes
+   * done while waiting, leaving the semaphore unchanged. A request larger than `size` can never be
+   * satisfied: with a cancellable `ctx` it waits for the context (without blocking other requests); with
+   * `background()`/`todo()` it throws RangeError at once rather than wait forever.
    *
    * **Cancellation**: see the class: a cancelled request takes nothing and leaves the queue.
    * @throws RangeError/TypeError (synchronously) for a bad weight or a `ctx` that is not a Context.
    */
-  acquire(n = 1, ctx?: Context): Promise<void> {
-    checkInt("threads.Semaphore.acquire: weight", n, 0, MAX_WEIGHT);
-    if (ctx !== undefined && !isContext(ctx)) {
+  acquire(ctx: Context, n = 1): Promise<void> {
+    if (!isContext(ctx)) {
       throw new TypeError("threads.Semaphore.acquire: ctx must be a goroutine/context Context");
     }
-    if (ctx !== undefined) {
-      const err = ctx.err();
-      if (err !== undefined) return Promise.reject(err);
-    }
+    checkInt("threads.Semaphore.acquire: weight", n, 0, MAX_WEIGHT);
+    const err = ctx.err();
+    if (err !== undefined) return Promise.reject(err);
     if (semaTry(this.off, n)) return settled();
     if (n > this.size) {
-      if (ctx === undefined || ctx === BACKGROUND || ctx === TODO) {
+      if (ctx === BACKGROUND || ctx === TODO) {
         throw new RangeError(`threads.Semaphore.acquire: weight ${n} exceeds the size ${this.size}; it would wait forever`);
       }
       return this.doomed(ctx);
@@ -374,11 +373,11 @@ export class Semaphore {
     throw ctx.err() ?? Canceled;
   }
 
-  private async acquireSlow(n: number, ctx: Context | undefined): Promise<void> {
+  private async acquireSlow(n: number, ctx: Context): Promise<void> {
     const node = semaEnqueue(this.off, n);
     if (node === 0) return; // became free meanwhile
     const w: Waiting = { word: node, live: true };
-    const cancellable = ctx !== undefined && ctx !== BACKGROUND && ctx !== TODO;
+    const cancellable = ctx !== BACKGROUND && ctx !== TODO;
     const stop = cancellable ? afterFunc(ctx, () => {
           if (w.live) semaCancel(this.off, node);
         }) : undefined;
@@ -390,7 +389,7 @@ export class Semaphore {
       w.live = false; // a late afterFunc goroutine must not cancel a reused node
       stop?.();
     }
-    if (semaFinish(node) === CANCELLED) throw ctx?.err() ?? Canceled;
+    if (semaFinish(node) === CANCELLED) throw ctx.err() ?? Canceled;
   }
 
   /** tryAcquire takes weight `n` (default 1) if it is free and nobody waits; returns whether it did. */

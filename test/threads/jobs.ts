@@ -6,6 +6,7 @@ import { Worker } from "node:worker_threads";
 import { encodeValue } from "../../src/internal/threads/codec.js";
 import { HEAP_KEY, heap } from "../../src/internal/threads/heap.js";
 import * as threads from "../../src/threads/index.js";
+import { background } from "../../src/context/index.js";
 
 /** Lets other goroutines of this thread and the event loop run (a macrotask turn). */
 export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -68,7 +69,7 @@ export const jobs = {
   async sem(args: unknown[], n: number): Promise<void> {
     const [sem, inUse, high, weight] = args as [threads.Semaphore, threads.Int32, threads.Int32, number];
     for (let i = 0; i < n; i++) {
-      await sem.acquire(weight);
+      await sem.acquire(background(), weight);
       const cur = inUse.add(weight);
       for (let h = high.load(); cur > h && !high.compareAndSwap(h, cur); h = high.load());
       if (i % 8 === 0) await turn();

@@ -54,7 +54,7 @@ test("Semaphore matches a sequential FIFO model (acquire, tryAcquire, release, c
         for (const o of ops) {
           if (o.op === "acquire") {
             const [ctx, cancel] = context.withCancel(context.background());
-            const r: Req = { n: o.n, p: sem.acquire(o.n, ctx), cancel };
+            const r: Req = { n: o.n, p: sem.acquire(ctx, o.n), cancel };
             r.p.catch(() => undefined);
             if (queue.length === 0 && size - cur >= o.n) {
               cur += o.n;

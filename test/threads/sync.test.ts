@@ -175,11 +175,11 @@ test("Once: exactly one call, a throwing fn counts as done and only its caller s
 
 test("Semaphore: a cancelled acquire leaves it unchanged and lets the waiters behind it in", async () => {
   const sem = new threads.Semaphore(4);
-  await sem.acquire(3);
+  await sem.acquire(context.background(), 3);
   const [ctx, cancel] = context.withCancel(context.background());
-  const big = sem.acquire(4, ctx); // at the head, blocks the small one behind it
+  const big = sem.acquire(ctx, 4); // at the head, blocks the small one behind it
   let smallDone = false;
-  const small = sem.acquire(1).then(() => (smallDone = true));
+  const small = sem.acquire(context.background(), 1).then(() => (smallDone = true));
   await turn();
   assert.equal(smallDone, false, "FIFO: the small request waits behind the large one");
   cancel();
@@ -194,12 +194,12 @@ test("Semaphore: ctx already done, doomed requests, over-release", async () => {
   const sem = new threads.Semaphore(2);
   const [done, cancel] = context.withCancel(context.background());
   cancel();
-  await assert.rejects(sem.acquire(1, done), (e) => e === context.Canceled);
+  await assert.rejects(sem.acquire(done, 1), (e) => e === context.Canceled);
   assert.equal(sem.tryAcquire(2), true, "the failed acquire took nothing");
   sem.release(2);
-  assert.throws(() => sem.acquire(3), RangeError);
+  assert.throws(() => sem.acquire(context.background(), 3), RangeError);
   const [ctx, cancel2] = context.withCancel(context.background());
-  const doomed = sem.acquire(3, ctx);
+  const doomed = sem.acquire(ctx, 3);
   assert.equal(sem.tryAcquire(1), true, "a doomed request does not block others");
   cancel2();
   await assert.rejects(doomed, (e) => e === context.Canceled);
@@ -262,8 +262,8 @@ test("bad input: TypeError for the wrong type, RangeError for a non-integer or o
     ["Semaphore size -1", () => new threads.Semaphore(-1), RangeError, /size/],
     ["Semaphore size 1.5", () => new threads.Semaphore(1.5), RangeError, /size/],
     ["Semaphore size undefined", () => new threads.Semaphore(undefined as unknown as number), TypeError, /size/],
-    ["acquire -1", () => new threads.Semaphore(1).acquire(-1), RangeError, /weight/],
-    ["acquire bad ctx", () => new threads.Semaphore(1).acquire(1, {} as context.Context), TypeError, /Context/],
+    ["acquire -1", () => new threads.Semaphore(1).acquire(context.background(), -1), RangeError, /weight/],
+    ["acquire bad ctx", () => new threads.Semaphore(1).acquire({} as context.Context, 1), TypeError, /Context/],
     ["tryAcquire 0.5", () => new threads.Semaphore(1).tryAcquire(0.5), RangeError, /weight/],
     ["release 'x'", () => new threads.Semaphore(1).release("x" as unknown as number), TypeError, /weight/],
     ["Cond over a non-Mutex", () => new threads.Cond({} as threads.Mutex), TypeError, /threads\.Mutex/],
@@ -294,7 +294,7 @@ test("waits show their Go-like reason in runtime.dump()", async () => {
     },
     () => mu.lock().then((g) => g[Symbol.dispose]()),
     () => wg.wait(),
-    () => sem.acquire(1),
+    () => sem.acquire(context.background(), 1),
     () => once.do(() => undefined),
   ];
   for (const f of waits) fin.go(f);
