@@ -29,7 +29,6 @@ import {
   STARTED,
   R_CLOSED,
   R_GQ,
-  R_WORK_SEQ,
   T_CANCEL,
   T_REQUEUES,
   T_RNEXT,
@@ -43,6 +42,7 @@ import {
   readResult,
   recycle,
   storeResult,
+  wakeAllWorkers,
 } from "../internal/threads/sched.js";
 import { parkedWaits, setOnFirstWait, waitWord } from "../internal/threads/futex.js";
 import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/threads/quiet.js";
@@ -197,18 +197,32 @@ function onFinished(rec: number, req: number): boolean {
   return true;
 }
 
-function cancelRecord(p: Pending, ctx: Context): void {
-  if (p.done) return; // the record came back before this (deferred) cancellation ran; it may be reused
+/**
+ * Cancels a submitted run: a record still queued is dropped (CANCELLED, its worker hands it back
+ * unrun) and the run rejects with `reason`; a record a worker already took gets its cancel word set,
+ * which cancels the task's taskContext.
+ */
+function cancelRun(p: Pending, reason: unknown): void {
+  // Done: the record came back before this (possibly deferred) cancellation ran, and may be reused.
+  if (p.done || p.settled) return;
   const i32 = heap().i32;
   const w = p.rec >> 2;
   if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
     p.settled = true;
     ready(p.g, false);
-    p.reject(causeOf(ctx) ?? ctx.err()!);
+    p.reject(reason);
     return;
   }
   Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
   Atomics.notify(i32, w + T_CANCEL);
+}
+
+/** Splits `run`'s arguments: an optional RunOptions first, then the task, then the task's arguments. */
+function splitRun(first: unknown, rest: unknown[]): [task: unknown, opts: RunOptions | undefined] {
+  if (!(first instanceof Task) && typeof first === "object" && first !== null) {
+    return [rest.shift(), first];
+  }
+  return [first, undefined];
 }
 
 function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unknown[], opts: RunOptions | undefined): Promise<unknown> {
@@ -235,7 +249,7 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   park(g, (task as Task<unknown[], unknown>).reason, false);
   box.expect();
   enqueue(rcb, rec, myQ);
-  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRecord(p, ctx));
+  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRun(p, causeOf(ctx) ?? ctx.err()));
   return promise;
 }
 
@@ -395,8 +409,7 @@ export class Runtime {
       return;
     }
     this.spawnWorker(i);
-    Atomics.add(i32, this.rcb + R_WORK_SEQ, 1);
-    Atomics.notify(i32, this.rcb + R_WORK_SEQ);
+    wakeAllWorkers(this.rcb);
   }
 
   private fail(err: Error): void {
@@ -443,12 +456,7 @@ export class Runtime {
   run<A extends unknown[], R>(task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
   run<A extends unknown[], R>(opts: RunOptions, task: Task<A, R>, ...args: A): Promise<Awaited<R>>;
   run(first: unknown, ...rest: unknown[]): Promise<unknown> {
-    let opts: RunOptions | undefined;
-    let task = first;
-    if (!(first instanceof Task) && typeof first === "object" && first !== null) {
-      opts = first;
-      task = rest.shift();
-    }
+    const [task, opts] = splitRun(first, rest);
     if (this.state !== "open") return Promise.reject(new RuntimeClosedError("threads: run on a closed runtime"));
     if (task instanceof Task) {
       const b = this.broken.get(task.url);
@@ -470,18 +478,7 @@ export class Runtime {
     Atomics.store(i32, this.rcb + R_CLOSED, 1);
     if (opts.cancel === true) {
       const err = new RuntimeClosedError("threads: runtime closed before the task started");
-      for (const p of pendingEntries()) {
-        if (p.settled || p.owner !== this.owner) continue;
-        const w = p.rec >> 2;
-        if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
-          p.settled = true;
-          ready(p.g, false);
-          p.reject(err);
-        } else {
-          Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
-          Atomics.notify(i32, w + T_CANCEL);
-        }
-      }
+      for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, err);
     }
     this.closeDone = (async () => {
       if (this.owner.outstanding > 0) await new Promise<void>((r) => (this.owner.onDrained = r));
@@ -493,8 +490,7 @@ export class Runtime {
   private async terminate(): Promise<void> {
     const i32 = heap().i32;
     Atomics.store(i32, this.rcb + R_CLOSED, 2);
-    Atomics.add(i32, this.rcb + R_WORK_SEQ, 1);
-    Atomics.notify(i32, this.rcb + R_WORK_SEQ);
+    wakeAllWorkers(this.rcb);
     this.state = "closed";
     unwatchRuntime(this);
     const ws = this.workers.filter((w): w is Worker => w !== undefined);
@@ -571,12 +567,7 @@ export function run(first: unknown, ...rest: unknown[]): Promise<unknown> {
     defaultRuntime ??= new Runtime();
     return (defaultRuntime.run as (...a: unknown[]) => Promise<unknown>)(first, ...rest);
   }
-  let opts: RunOptions | undefined;
-  let task = first;
-  if (!(first instanceof Task) && typeof first === "object" && first !== null) {
-    opts = first;
-    task = rest.shift();
-  }
+  const [task, opts] = splitRun(first, rest);
   return submit(workerOwner, ws.rcb, ws.myQ, task, rest, opts);
 }
 

@@ -18,10 +18,7 @@
 import { monoNow } from "../clock.js";
 import { currentG, done, park, ready } from "../scheduler.js";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { W_USER, heap } from "./heap.js";
-
-/** Shared progress word (see quiet.ts): bumped by every notification. */
-const W_PROGRESS = W_USER;
+import { heap, markProgress } from "./heap.js";
 
 const SPIN_MS = (() => {
   const us = Number(process.env.GOROUTINE_SPIN_US ?? "50");
@@ -140,6 +137,6 @@ async function spinThenPark(idx: number, expected: number, stop?: () => boolean,
 /** Wakes up to `count` waiters of word `idx` (all by default). Store the new value before calling. */
 export function notifyWord(idx: number, count = Infinity): void {
   const i32 = heap().i32;
-  Atomics.add(i32, W_PROGRESS, 1);
+  markProgress(i32);
   Atomics.notify(i32, idx, count);
 }

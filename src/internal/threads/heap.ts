@@ -32,8 +32,16 @@ export const W_THREAD_SEQ = 3;
 /** The buffer's byte length, stored after each growth (cheaper to read than a growable buffer's length). */
 const W_SIZE = 4;
 const W_FREE = 8; // 32 free-list heads, words 8..39
-/** First word the threads runtime may use for its own well-known state (words 64..127). */
-export const W_USER = 64;
+/**
+ * The progress word: bumped by every cross-thread notification and task completion, so the deadlock
+ * watchdog (quiet.ts) can tell that something happened between two of its looks.
+ */
+export const W_PROGRESS = 64;
+
+/** Records cross-thread progress (see {@link W_PROGRESS}). */
+export function markProgress(i32: Int32Array): void {
+  Atomics.add(i32, W_PROGRESS, 1);
+}
 const HEADER_BYTES = 512;
 const MAGIC = 0x60_12_0a_11;
 const MIN_CLASS = 4; // 16 bytes

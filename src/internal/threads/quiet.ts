@@ -14,7 +14,7 @@
  * and any active resource counts as a possible waker, so a quiet verdict is never reached while work
  * could still happen; a thread that does not answer within the second (a long computation) is busy.
  */
-import { W_USER, heap } from "./heap.js";
+import { W_PROGRESS, heap } from "./heap.js";
 import { WAITING, allGoroutines, crash, dump } from "../scheduler.js";
 import { realClock } from "../clock.js";
 
@@ -23,12 +23,6 @@ export function pause(ms: number): Promise<void> {
   return new Promise((r) => realClock.setTimer(realClock.now() + ms, r).setRef(false));
 }
 
-/** Shared progress word: bumped by every cross-thread notification (futex.ts) and task completion. */
-export const W_PROGRESS = W_USER;
-
-export function progress(): void {
-  Atomics.add(heap().i32, W_PROGRESS, 1);
-}
 
 const IGNORED = new Set(["MessagePort", "TTYWrap", "PipeWrap", "Worker"]);
 

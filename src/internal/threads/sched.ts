@@ -23,7 +23,7 @@
  *   lives) until the record is on its submitter's inbox, so when it dies the main thread finds exactly
  *   the records it was running or had finished without delivering.
  */
-import { type Heap, W_USER, heap, lockWord, unlockWord } from "./heap.js";
+import { type Heap, heap, lockWord, markProgress, unlockWord } from "./heap.js";
 import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
 import {
   copyScratchTo,
@@ -285,7 +285,15 @@ function flushBatch(): void {
   wakeWorker(batchRcb);
 }
 
-function wakeWorker(rcb: number): void {
+/** Wakes every worker of runtime `rcb`, sleeping or not (to exit, or to look at the queues again). */
+export function wakeAllWorkers(rcb: number): void {
+  const i32 = heap().i32;
+  Atomics.add(i32, rcb + R_WORK_SEQ, 1);
+  Atomics.notify(i32, rcb + R_WORK_SEQ);
+}
+
+/** Tells runtime `rcb`'s workers that work was queued, waking a sleeping one if any. */
+export function wakeWorker(rcb: number): void {
   const i32 = heap().i32;
   Atomics.add(i32, rcb + R_WORK_SEQ, 1);
   // Spinning idle workers see the new sequence number by themselves.
@@ -319,15 +327,22 @@ export function unlinkRunning(p: number, rec: number): void {
 
 /** Pushes a finished record onto its submitter's inbox and wakes the submitter if it waits. */
 export function deliver(rec: number): void {
+  pushChain(heap().i32[(rec >> 2) + T_INBOX], rec, rec);
+}
+
+/**
+ * Pushes the chain `head` … `tail` (linked by T_NEXT) onto `inbox` with one compare-and-swap, and wakes
+ * the inbox's owner if it sleeps (past its spin; see waitWord's `sleepers`).
+ */
+function pushChain(inbox: number, head: number, tail: number): void {
   const i32 = heap().i32;
-  const w = rec >> 2;
-  const inbox = i32[w + T_INBOX];
+  const tailNext = (tail >> 2) + T_NEXT;
   for (;;) {
-    const head = Atomics.load(i32, inbox);
-    i32[w + T_NEXT] = head;
-    if (Atomics.compareExchange(i32, inbox, head, rec) === head) break;
+    const old = Atomics.load(i32, inbox);
+    i32[tailNext] = old;
+    if (Atomics.compareExchange(i32, inbox, old, head) === old) break;
   }
-  Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
+  markProgress(i32);
   if (Atomics.load(i32, inbox + 1) > 0) Atomics.notify(i32, inbox, 1);
 }
 
@@ -367,14 +382,7 @@ function flushChains(): void {
       unlinkRunning(flushP, rec);
       if (rec === c.tail) break;
     }
-    const tailNext = (c.tail >> 2) + T_NEXT;
-    for (;;) {
-      const head = Atomics.load(i32, inbox);
-      i32[tailNext] = head;
-      if (Atomics.compareExchange(i32, inbox, head, c.head) === head) break;
-    }
-    Atomics.add(i32, W_USER, 1); // progress (quiet.ts)
-    if (Atomics.load(i32, inbox + 1) > 0) Atomics.notify(i32, inbox, 1); // its owner sleeps
+    pushChain(inbox, c.head, c.tail);
   }
   chains.clear();
 }

@@ -43,6 +43,7 @@ import {
   storeResult,
   readArgs,
   taskKey,
+  wakeWorker,
 } from "./sched.js";
 import { notifyWord, waitWord } from "./futex.js";
 import { currentG, setCreationStacks, dump } from "../scheduler.js";
@@ -245,8 +246,7 @@ function wakeAnother(): void {
   const i32 = heap().i32;
   if (Atomics.load(i32, rcb + R_SLEEPING) === 0) return;
   if (localLen(myQ) === 0 && globalLen(gq) === 0) return;
-  Atomics.add(i32, rcb + R_WORK_SEQ, 1);
-  Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
+  wakeWorker(rcb);
 }
 
 /** True while the loop waits for work (for the deadlock watchdog). */
