@@ -9,7 +9,6 @@
  * Node.js binary, and the tour prints what they wrote.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runtime } from "../src/index.js";
@@ -103,11 +102,7 @@ const steps: Step[] = [
       if (r.code !== 2) throw new Error(`deadlock example: expected exit code 2, got ${String(r.code)}`);
     },
   },
-];
-
-// Another contributor's example; shown when it is part of this build.
-if (existsSync(join(here, "graceful-shutdown.js"))) {
-  steps.push({
+  {
     title: "Graceful shutdown",
     file: "graceful-shutdown.ts",
     about: "signal.notifyContext cancels a context on SIGTERM: stop taking work, drain in-flight jobs, exit 0.",
@@ -119,8 +114,8 @@ if (existsSync(join(here, "graceful-shutdown.js"))) {
       console.log(`  exit code: ${String(r.code)}`);
       if (r.code !== 0) throw new Error(`graceful-shutdown example: exit code ${String(r.code)}`);
     },
-  });
-}
+  },
+];
 
 console.log("goroutine — a tour of Go's concurrency model on Node.js");
 console.log(`(node ${process.version}; each section is a program in examples/, runnable on its own)\n`);

@@ -50,8 +50,10 @@ function release(): void {
 }
 
 function noop(): void {}
-const RESOLVED = Promise.resolve();
-function turn(): Promise<void> {
+/** A settled promise: awaiting it yields to this thread's other microtasks (goroutines) only. */
+export const RESOLVED: Promise<void> = Promise.resolve();
+/** Resolves after one turn of the event loop (timers, I/O and other threads' wake-ups get to run). */
+export function turn(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 

@@ -45,7 +45,7 @@ import {
   taskKey,
   wakeWorker,
 } from "./sched.js";
-import { notifyWord, waitWord } from "./futex.js";
+import { RESOLVED, notifyWord, turn, waitWord } from "./futex.js";
 import { currentG, setCreationStacks, dump } from "../scheduler.js";
 import { threadQuiet } from "./quiet.js";
 import { go } from "../../go.js";
@@ -228,11 +228,6 @@ function finish(info: TaskInfo, state: number, value: unknown): void {
 
 // ---- the loop ----------------------------------------------------------------------------------------
 
-const RESOLVED = Promise.resolve();
-
-function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
 
 function notLoop(g: { id: number }): boolean {
   return g.id !== 1;
