@@ -120,6 +120,16 @@ interface Owner {
   onDrained: (() => void) | undefined;
 }
 
+/** What a worker posts to the main thread (worker.ts): "ready", "load-error", or a reply to a request. */
+interface WorkerMessage {
+  type: string;
+  id?: number;
+  url?: string;
+  error?: Error;
+  text?: string;
+  quiet?: boolean;
+}
+
 interface Pending {
   owner: Owner;
   resolve: (v: unknown) => void;
@@ -292,9 +302,9 @@ export class Runtime {
   private closeDone: Promise<void> | undefined;
   private readonly broken = new Map<string, Error>();
   private restarts = 0;
-  private dumps = new Map<number, (s: string) => void>();
-  private probes = new Map<number, (a: { quiet: boolean; dump: string }) => void>();
-  private nextDump = 1;
+  /** Requests to workers (a dump, a watchdog probe) waiting for their reply, by request id. */
+  private replies = new Map<number, (m: WorkerMessage) => void>();
+  private nextAsk = 1;
 
   /** @internal Use {@link start}. */
   constructor(opts: StartOptions = {}) {
@@ -316,19 +326,26 @@ export class Runtime {
     return Promise.all(
       this.workers.map((w) => {
         if (w === undefined) return Promise.resolve({ quiet: false, dump: "" });
-        const id = this.nextDump++;
+        const [id, reply] = this.ask(w, "probe");
         return Promise.race([
-          new Promise<{ quiet: boolean; dump: string }>((r) => {
-            this.probes.set(id, r);
-            w.postMessage({ type: "probe", id });
-          }),
+          reply.then((m) => ({ quiet: m.quiet === true, dump: m.text ?? "" })),
           pause(timeoutMs).then(() => {
-            this.probes.delete(id);
+            this.replies.delete(id);
             return { quiet: false, dump: "" };
           }),
         ]);
       }),
     );
+  }
+
+  /** Sends worker `w` a request of kind `type`; returns its id and the promise of the reply. */
+  private ask(w: Worker, type: "dump" | "probe"): [id: number, reply: Promise<WorkerMessage>] {
+    const id = this.nextAsk++;
+    const reply = new Promise<WorkerMessage>((r) => {
+      this.replies.set(id, r);
+      w.postMessage({ type, id });
+    });
+    return [id, reply];
   }
 
   /** How many worker threads the runtime runs. */
@@ -346,15 +363,13 @@ export class Runtime {
       workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
       execArgv: this.execArgv,
     });
-    w.on("message", (m: { type: string; url?: string; error?: Error; id?: number; text?: string; quiet?: boolean }) => {
+    w.on("message", (m: WorkerMessage) => {
       if (m.type === "ready") this.restarts = 0;
       else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);
-      else if (m.type === "dump" && m.id !== undefined) {
-        this.dumps.get(m.id)?.(m.text ?? "");
-        this.dumps.delete(m.id);
-      } else if (m.type === "probe" && m.id !== undefined) {
-        this.probes.get(m.id)?.({ quiet: m.quiet === true, dump: m.text ?? "" });
-        this.probes.delete(m.id);
+      else if (m.id !== undefined) {
+        // a reply ("dump", "probe")
+        this.replies.get(m.id)?.(m);
+        this.replies.delete(m.id);
       }
     });
     w.on("error", (e) => {
@@ -507,12 +522,8 @@ export class Runtime {
     const parts = await Promise.all(
       this.workers.map(async (w, i) => {
         if (w === undefined) return `worker ${i}: (restarting)\n`;
-        const id = this.nextDump++;
-        const text = await new Promise<string>((r) => {
-          this.dumps.set(id, r);
-          w.postMessage({ type: "dump", id });
-        });
-        return `worker ${i}:\n${text}`;
+        const m = await this.ask(w, "dump")[1];
+        return `worker ${i}:\n${m.text ?? ""}`;
       }),
     );
     return parts.join("\n");
