@@ -28,6 +28,7 @@ import { Sema } from "async-sema";
 import pLimit from "p-limit";
 import { WaitGroup as JWaitGroup } from "@jpwilliams/waitgroup";
 import { ONLY, type Run, option, samples, timed as timedWith } from "./harness.js";
+import { BareBargingLock, BareFifoLock } from "./reference-locks.js";
 
 const require = createRequire(import.meta.url);
 interface PeerRW {
@@ -150,6 +151,20 @@ process.stderr.write("phase 1: peers (promise hooks off)\n");
     }));
     const pl = pLimit(1);
     await bench(id, "p-limit(1)", tasks(N, () => pl(() => Promise.resolve())));
+    // The floor of any promise-based lock under this workload (bench/reference-locks.ts): no registry,
+    // no guard, no starvation mode. Not peers; the targets section compares against them.
+    const bf = new BareFifoLock();
+    await bench(id, "reference: bare FIFO lock", tasks(N, async () => {
+      await bf.lock();
+      await Promise.resolve();
+      bf.unlock();
+    }));
+    const bb = new BareBargingLock();
+    await bench(id, "reference: bare barging lock", tasks(N, async () => {
+      await bb.lock();
+      await Promise.resolve();
+      bb.unlock();
+    }));
     const rwm = new PeerRWMutex();
     await bench(id, "rwmutex lock", tasks(N, async () => {
       const u = await rwm.lock();
@@ -417,7 +432,8 @@ for (const id of ids) {
   );
   for (const r of rs) {
     let ratio = "";
-    if (ours !== undefined && !r.who.startsWith("goroutine") && !r.who.startsWith("baseline")) ratio = `${(r.ns / ours.ns).toFixed(1)}x`;
+    const peer = !r.who.startsWith("goroutine") && !r.who.startsWith("baseline") && !r.who.startsWith("reference");
+    if (ours !== undefined && peer) ratio = `${(r.ns / ours.ns).toFixed(1)}x`;
     lines.push(`${id.padEnd(30)} ${r.who.padEnd(40)} ${r.ns.toFixed(1).padStart(10)}  ${ratio}${r.note ? "  " + r.note : ""}`);
   }
 }
@@ -434,5 +450,13 @@ for (const r of mc) {
       `lock cost above the no-lock floor ${over.toFixed(1)} ns (${over <= 50 ? "PASS" : "MISS"}); ` +
       `${x.toFixed(1)}x async-mutex (${x >= 10 ? "PASS" : "MISS"})`,
   );
+  for (const ref of ["reference: bare FIFO lock", "reference: bare barging lock"]) {
+    const b = rows.find((p) => p.id === r.id && p.who === ref);
+    if (b === undefined || peer === undefined || base === undefined) continue;
+    lines.push(
+      `      ${ref.slice(11)}: ${b.ns.toFixed(1)} ns = ${(peer.ns / b.ns).toFixed(1)}x async-mutex, ` +
+        `${(b.ns - base.ns).toFixed(1)} ns above the no-lock floor`,
+    );
+  }
 }
 process.stdout.write(lines.join("\n") + "\n");

@@ -5,13 +5,14 @@
  * - `owner !== null` exactly while the mutex is locked. `owner` is the holder's guard (one object per
  *   lock generation), or the shared `TRY_OWNER` token after a `tryLock`. A guard unlocks only while it is
  *   the owner, so a guard disposed twice, or after a direct `unlock`, never unlocks a later holder.
- * - `owner === null && q.first !== null` implies `woken`: whenever the lock is free while goroutines
- *   wait, exactly one chance for the head waiter is pending (Go's mutexWoken), so an unlock never
- *   schedules a second one for the same free lock.
+ * - `owner === null && qLen > 0` implies `woken`: whenever the lock is free while goroutines wait,
+ *   exactly one chance for the head waiter is pending (Go's mutexWoken), so an unlock never schedules a
+ *   second one for the same free lock.
+ * - Waiters leave the queue only from its head (a mutex wait cannot be cancelled), so the queue is a
+ *   ring of parallel arrays: no record is allocated per waiter.
  * - `starving` implies `owner !== null`: in starvation mode the lock passes from the unlocker straight to
  *   the head waiter and is never observed free, so newcomers cannot barge and queue at the tail.
- * - Normal mode: unlock frees the lock and gives the head waiter its chance from a microtask (one shared
- *   by every mutex unlocked in the same turn). In between, any goroutine calling `lock` takes the free
+ * - Normal mode: unlock frees the lock and gives the head waiter its chance from a microtask. In between, any goroutine calling `lock` takes the free
  *   lock on the fast path (barging). If the lock is still free at the chance, it is handed to the head
  *   waiter; if a barger took it, the waiter stays first in line, parked (Go wakes it to lose and sleep
  *   again: the same outcome, minus a wake and a park), and if it has waited more than 1 ms since it
@@ -21,8 +22,8 @@
  * Why barging at all: a goroutine that unlocks and immediately re-locks (a hot loop) keeps running on
  * the fast path — no waiter, no pending promise, no park — instead of queueing behind everyone at every
  * iteration as strict FIFO hand-off would make it. Starvation mode bounds the unfairness that buys: no
- * waiter waits much more than 1 ms behind a barging goroutine. (When nobody barges, bench/sync.ts
- * measures the retry hop at about the cost of a hand-off's clock read: the two modes cost the same.)
+ * waiter waits much more than 1 ms behind a barging goroutine. What the window costs when nobody barges
+ * is one extra promise reaction per hand-off (bench/sync.ts shows it next to a lock without one).
  *
  * Why the real clock (monoNow) and not clockOf().now() for the 1 ms threshold: the threshold is scheduler
  * fairness measured in real time spent not running, not user-visible time. Inside a synctest bubble the
@@ -31,8 +32,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, doneWith, mustYield, park, pending, ready, wakeNow } from "../internal/scheduler.js";
-import { WaitList, WaitNode } from "./waitlist.js";
+import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, ready, tick } from "../internal/scheduler.js";
 import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -63,6 +63,8 @@ const STAMP_REUSE = 16;
 
 /** @internal Owner token of a lock taken with tryLock (no guard object is allocated for it). */
 export const TRY_OWNER: object = Object.freeze({ tryLock: true });
+/** Fills the ring's empty goroutine slots. */
+const NO_G: G = mainG;
 
 /** @internal Lets Cond re-lock a lock for the same owner (guard) the waiting goroutine held before. */
 export const kLockAs = Symbol("lockAs");
@@ -100,54 +102,28 @@ export function isOwnedLocker(l: Locker): l is OwnedLocker {
  * console.log(mu.tryLock()); // true
  * ```
  */
-export class MutexGuard extends WaitNode implements Disposable {
-  // While its lock call waits, the guard is also the waiter (one allocation instead of two).
-  /** @internal The goroutine waiting, while queued. */
-  g: G | null = null;
-  /** @internal monoNow() when it first queued; kept across re-queues (Go's waitStartTime). */
-  since = 0;
-  /** @internal Who becomes the owner when this waiter is granted: itself, or a caller's guard (Cond). */
-  owner: object = this;
-  /** @internal Set by `pending` (no closure per promise). */
-  resolve: ((v: never) => void) | null = null;
+export class MutexGuard implements Disposable {
+  // One field: a guard is allocated by every lock, contended or not, so it is kept as small as it gets.
   /** @internal */
-  reject: ((e: unknown) => void) | null = null;
-  /** @internal */
-  constructor(readonly mu: Mutex) {
-    super();
-  }
+  constructor(readonly mu: Mutex) {}
   /** Unlocks the mutex if this guard still holds it; otherwise (already unlocked) does nothing. */
   [Symbol.dispose](): void {
     if (this.mu.owner === this) this.mu.release();
   }
-  /** @internal Settles the waiting lock call with its owner (a scheduler Settler). */
-  settle(): void {
-    const r = this.resolve as (v: object) => void;
-    this.resolve = this.reject = null;
-    this.g = null;
-    r(this.owner);
-  }
 }
 
-// After a normal-mode unlock the head waiter gets its chance one microtask later, from one shared
-// microtask: `.then` on a settled promise costs less than queueMicrotask (which wraps every callback in an
-// AsyncResource) and needs no closure per mutex.
-let retryQ: Mutex[] = [];
-let retryScheduled = false;
+function noop(): void {}
+// The promise executor of a waiting lock, without a closure per call: `new Promise(capture)` leaves its
+// resolve function here, to be stored in the ring at once.
+let captured: (owner: object) => void = noop;
+function capture(resolve: (owner: object) => void): void {
+  captured = resolve;
+}
+
+// A normal-mode unlock gives the head waiter its chance one microtask later: `.then` on a settled promise
+// with the mutex's own bound `retry` (made at its first contended unlock) costs less than queueMicrotask,
+// which wraps every callback in an AsyncResource.
 const SETTLED: Promise<void> = Promise.resolve();
-function scheduleRetry(m: Mutex): void {
-  retryQ.push(m);
-  if (!retryScheduled) {
-    retryScheduled = true;
-    void SETTLED.then(drainRetries);
-  }
-}
-function drainRetries(): void {
-  const q = retryQ;
-  retryQ = [];
-  retryScheduled = false;
-  for (let i = 0; i < q.length; i++) q[i].retry();
-}
 
 /**
  * Mutex is a mutual-exclusion lock (Go's `sync.Mutex`). A new Mutex is unlocked.
@@ -190,12 +166,23 @@ export class Mutex implements Locker {
   starving = false;
   /** @internal A waiter was woken in normal mode and has not retried yet. */
   woken = false;
-  /** @internal Last clock reading given to a waiter. */
-  lastStamp = 0;
-  /** @internal How many waiters have reused `lastStamp`. */
-  stampUses = 0;
-  /** @internal Waiting goroutines, oldest first (a woken loser re-enters at the front). */
-  readonly q = new WaitList<MutexGuard>();
+  /**
+   * Waiting goroutines, oldest first, in a ring of parallel arrays (no record per waiter; a mutex wait is
+   * never cancelled, so waiters only ever leave from the head): slot `i` holds the promise's resolve, the
+   * owner it will be granted to (a new guard, or a Cond caller's guard), the goroutine, and the time it
+   * queued (Go's waitStartTime) in a Float64Array so the reading is not boxed.
+   */
+  private qHead = 0;
+  private qLen = 0;
+  private qResolve: ((owner: object) => void)[] = [];
+  private qOwner: object[] = [];
+  private qG: G[] = [];
+  private qSince = new Float64Array(0);
+  /** Last clock reading given to a waiter, and how many waiters have reused it. */
+  private lastStamp = 0;
+  private stampUses = 0;
+  /** `retry` bound to this mutex, made at its first normal-mode unlock with waiters. */
+  private retryFn: (() => void) | null = null;
 
   /**
    * lock locks the mutex, waiting while it is held. It resolves to a guard whose disposal unlocks:
@@ -209,7 +196,8 @@ export class Mutex implements Locker {
       // settled promise — what the signature forces — and no waiter.
       const gd = new MutexGuard(this);
       this.owner = gd;
-      return doneWith(gd);
+      tick();
+      return mustYield ? doneWith(gd) : Promise.resolve(gd);
     }
     return this.lockSlow(new MutexGuard(this)) as Promise<MutexGuard>;
   }
@@ -237,22 +225,15 @@ export class Mutex implements Locker {
 
   /** @internal Unlocks a held mutex. */
   release(): void {
-    const w = this.q.first;
-    if (w === null) {
+    if (this.qLen === 0) {
       this.owner = null; // fast path: nobody waits
       return;
     }
-    this.unlockSlow(w);
-  }
-
-  private unlockSlow(w: MutexGuard): void {
     if (this.starving) {
       // Starvation mode: hand the lock straight to the head waiter; it is never observed free.
-      this.q.shift();
-      this.owner = w.owner;
-      if (this.q.first === null || monoNow() - w.since < STARVATION_THRESHOLD_MS) this.starving = false;
-      ready(w.g!, false);
-      wakeNow(w); // or at the next macrotask turn while a preemption is pending
+      const since = this.qSince[this.qHead];
+      this.grant();
+      if (this.qLen === 0 || monoNow() - since < STARVATION_THRESHOLD_MS) this.starving = false;
       return;
     }
     // Normal mode: free the lock; the head waiter gets its chance one microtask later unless a chance is
@@ -260,28 +241,42 @@ export class Mutex implements Locker {
     this.owner = null;
     if (this.woken) return;
     this.woken = true;
-    if (mustYield) defer(() => scheduleRetry(this));
-    else scheduleRetry(this);
+    const f = (this.retryFn ??= () => this.retry());
+    if (mustYield) defer(() => void SETTLED.then(f));
+    else void SETTLED.then(f);
   }
 
   /**
-   * @internal The head waiter's chance (Go's woken waiter competing for the lock). If the lock is still
-   * free it is handed over; if a barging goroutine took it, the waiter simply stays first in line —
-   * rather than being woken to lose and park again, which is the same outcome at the cost of a wake and a
-   * park — and, if it has waited more than 1 ms, the mutex switches to starvation mode.
+   * The head waiter's chance (Go's woken waiter competing for the lock). If the lock is still free it is
+   * handed over; if a barging goroutine took it, the waiter simply stays first in line — rather than
+   * being woken to lose and park again, which is the same outcome at the cost of a wake and a park —
+   * and, if it has waited more than 1 ms, the mutex switches to starvation mode.
    */
-  retry(): void {
+  private retry(): void {
     this.woken = false;
-    const w = this.q.first;
-    if (w === null) return;
+    if (this.qLen === 0) return;
     if (this.owner !== null) {
-      if (monoNow() - w.since > STARVATION_THRESHOLD_MS) this.starving = true;
+      if (monoNow() - this.qSince[this.qHead] > STARVATION_THRESHOLD_MS) this.starving = true;
       return;
     }
-    this.q.shift();
-    this.owner = w.owner;
-    ready(w.g!, false);
-    wakeNow(w);
+    this.grant();
+  }
+
+  /** Dequeues the head waiter and makes it the owner; it resumes at once (or after a pending preemption). */
+  private grant(): void {
+    const i = this.qHead;
+    const resolve = this.qResolve[i];
+    const owner = this.qOwner[i];
+    const g = this.qG[i];
+    this.qResolve[i] = noop; // drop the references; keep the arrays' element kinds
+    this.qOwner[i] = TRY_OWNER;
+    this.qG[i] = NO_G;
+    this.qHead = (i + 1) & (this.qSince.length - 1);
+    this.qLen--;
+    this.owner = owner;
+    ready(g, false);
+    if (mustYield) defer(() => resolve(owner));
+    else resolve(owner);
   }
 
   /**
@@ -291,21 +286,48 @@ export class Mutex implements Locker {
    * ever tips the mutex toward starvation mode (FIFO), never delays it.
    */
   private stamp(): number {
-    if (this.q.first === null || ++this.stampUses >= STAMP_REUSE) {
+    if (this.qLen === 0 || ++this.stampUses >= STAMP_REUSE) {
       this.stampUses = 0;
       this.lastStamp = monoNow();
     }
     return this.lastStamp;
   }
 
-  private lockSlow(w: MutexGuard): Promise<MutexGuard | undefined> {
+  private lockSlow(owner: object): Promise<object> {
     const g = currentG();
-    w.g = g;
-    const p = pending<MutexGuard | undefined>(w);
-    w.since = this.stamp();
-    this.q.pushBack(w);
+    const since = this.stamp();
+    if (this.qLen === this.qSince.length) this.grow();
+    const i = (this.qHead + this.qLen) & (this.qSince.length - 1);
+    this.qLen++;
+    this.qOwner[i] = owner;
+    this.qG[i] = g;
+    this.qSince[i] = since;
+    const p = new Promise<object>(capture);
+    this.qResolve[i] = captured;
     park(g, "sync.Mutex.Lock", false);
     return p;
+  }
+
+  /** Doubles the ring (at least 8 slots), moving the waiters to the front in order. */
+  private grow(): void {
+    const cap = Math.max(8, this.qSince.length * 2);
+    const mask = this.qSince.length - 1;
+    const resolve = new Array<(owner: object) => void>(cap).fill(noop);
+    const owner = new Array<object>(cap).fill(TRY_OWNER);
+    const gs = new Array<G>(cap).fill(NO_G);
+    const since = new Float64Array(cap);
+    for (let k = 0; k < this.qLen; k++) {
+      const j = (this.qHead + k) & mask;
+      resolve[k] = this.qResolve[j];
+      owner[k] = this.qOwner[j];
+      gs[k] = this.qG[j];
+      since[k] = this.qSince[j];
+    }
+    this.qResolve = resolve;
+    this.qOwner = owner;
+    this.qG = gs;
+    this.qSince = since;
+    this.qHead = 0;
   }
 
   /** @internal */
@@ -317,11 +339,9 @@ export class Mutex implements Locker {
   [kLockAs](owner: object): Promise<void> {
     if (this.owner === null) {
       this.owner = owner;
-      return doneWith(undefined);
+      return done();
     }
-    const w = new MutexGuard(this); // a waiter node only; the caller's own guard becomes the owner
-    w.owner = owner;
-    return this.lockSlow(w) as Promise<unknown> as Promise<void>;
+    return this.lockSlow(owner) as Promise<unknown> as Promise<void>;
   }
 
   /** @internal For tests and the dump: whether the mutex is in starvation mode. */

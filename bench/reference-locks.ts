@@ -1,0 +1,87 @@
+/**
+ * Reference locks for bench/sync.ts: the least a promise-based lock can do, to show where the floor of
+ * the contended-mutex workload is. They are not part of the library and not peers: each does only what
+ * its name says — no goroutine registry (so no dump, no deadlock detection), no guard object (`lock`
+ * resolves to nothing), no starvation mode, no error on a bad unlock.
+ *
+ * - {@link BareFifoLock}: strict FIFO hand-off. unlock resolves the next waiter directly.
+ * - {@link BareBargingLock}: Go's normal mode reduced to its mechanism: unlock frees the lock and gives
+ *   the head waiter its chance one promise reaction later, so a caller that re-locks meanwhile barges.
+ *
+ * Both keep waiters' resolve functions in a ring (no record per waiter) and return one shared settled
+ * promise on the fast path.
+ */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** A ring of resolve functions, oldest first. */
+class Ring {
+  private buf: ((v: void) => void)[] = new Array<(v: void) => void>(16);
+  private head = 0;
+  len = 0;
+
+  push(r: (v: void) => void): void {
+    if (this.len === this.buf.length) {
+      const b = new Array<(v: void) => void>(this.buf.length * 2);
+      for (let i = 0; i < this.len; i++) b[i] = this.buf[(this.head + i) & (this.buf.length - 1)];
+      this.buf = b;
+      this.head = 0;
+    }
+    this.buf[(this.head + this.len++) & (this.buf.length - 1)] = r;
+  }
+
+  shift(): (v: void) => void {
+    const r = this.buf[this.head];
+    this.head = (this.head + 1) & (this.buf.length - 1);
+    this.len--;
+    return r;
+  }
+}
+
+/** Strict FIFO hand-off with nothing else. */
+export class BareFifoLock {
+  private locked = false;
+  private readonly q = new Ring();
+
+  lock(): Promise<void> {
+    if (!this.locked) {
+      this.locked = true;
+      return SETTLED;
+    }
+    return new Promise<void>((r) => this.q.push(r));
+  }
+
+  unlock(): void {
+    if (this.q.len === 0) this.locked = false;
+    else this.q.shift()(); // stays locked: handed to the next waiter
+  }
+}
+
+/** Go's normal-mode barging window with nothing else. */
+export class BareBargingLock {
+  private locked = false;
+  private woken = false;
+  private readonly q = new Ring();
+  private readonly retryFn = (): void => this.retry();
+
+  lock(): Promise<void> {
+    if (!this.locked) {
+      this.locked = true;
+      return SETTLED;
+    }
+    return new Promise<void>((r) => this.q.push(r));
+  }
+
+  unlock(): void {
+    this.locked = false;
+    if (this.q.len === 0 || this.woken) return;
+    this.woken = true;
+    void SETTLED.then(this.retryFn);
+  }
+
+  private retry(): void {
+    this.woken = false;
+    if (this.q.len === 0 || this.locked) return; // a caller barged in: the head waits for the next unlock
+    this.locked = true;
+    this.q.shift()();
+  }
+}
