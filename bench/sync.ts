@@ -27,6 +27,8 @@ import { Mutex as AMutex, Semaphore as ASemaphore } from "async-mutex";
 import { Sema } from "async-sema";
 import pLimit from "p-limit";
 import { WaitGroup as JWaitGroup } from "@jpwilliams/waitgroup";
+import { Singleflight as ZSingleflight } from "@zcong/singleflight";
+import { Singleflight as OSingleflight } from "@onestone/singleflight";
 import { ONLY, type Run, option, samples, timed as timedWith } from "./harness.js";
 import { BareBargingLock, BareFifoLock } from "./reference-locks.js";
 
@@ -107,6 +109,51 @@ function tasks(N: number, body: () => Promise<void>): Run {
 
 const TASKS = [1, 10, 1000];
 
+interface WaitGroupLike {
+  add(delta: number): void;
+  done(): void;
+  wait(): Promise<unknown>;
+}
+/**
+ * WaitGroup, contended: rounds of N tasks that each `await` once and call `done` while one waiter waits;
+ * one op = one task's add/done share of a round.
+ */
+function waitGroupRounds(N: number, make: () => WaitGroupLike): Run {
+  return async (n) => {
+    const wg = make();
+    const task = async (): Promise<void> => {
+      await Promise.resolve();
+      wg.done();
+    };
+    for (let r = 0, rounds = Math.max(1, Math.floor(n / N)); r < rounds; r++) {
+      wg.add(N);
+      for (let t = 0; t < N; t++) void task();
+      await wg.wait();
+    }
+  };
+}
+
+/**
+ * singleflight, N callers on one key: rounds in which N callers ask for the key while the first call's
+ * function is in flight (it resolves one macrotask later); one op = one caller. Each round checks that
+ * the function ran once.
+ */
+function flights(N: number, call: (fn: () => Promise<number>) => Promise<unknown>): Run {
+  return async (n) => {
+    for (let r = 0, rounds = Math.max(1, Math.floor(n / N)); r < rounds; r++) {
+      let calls = 0;
+      const fn = (): Promise<number> => {
+        calls++;
+        return new Promise<number>((res) => setImmediate(() => res(42)));
+      };
+      const ps: Promise<unknown>[] = [];
+      for (let i = 0; i < N; i++) ps.push(call(fn));
+      await Promise.all(ps);
+      if (calls !== 1) throw new Error(`singleflight ran the function ${calls} times for ${N} callers`);
+    }
+  };
+}
+
 // ---- phase 1: peers (no goroutine has started, promise hooks are off) -------------------------------
 
 process.stderr.write("phase 1: peers (promise hooks off)\n");
@@ -176,7 +223,18 @@ process.stderr.write("phase 1: peers (promise hooks off)\n");
   await bench("rwmutex/read-uncontended", "rwmutex rlock", async (n) => {
     for (let i = 0; i < n; i++) (await rrw.rlock())();
   });
-  for (const N of [10, 1000]) {
+  await bench("rwmutex/write-uncontended", "rwmutex lock", async (n) => {
+    for (let i = 0; i < n; i++) (await rrw.lock())();
+  });
+  for (const N of TASKS) {
+    const prw = new PeerRWMutex();
+    await bench(`rwmutex/readers/${N}`, "rwmutex rlock", tasks(N, async () => {
+      const u = await prw.rlock();
+      await Promise.resolve();
+      u();
+    }));
+  }
+  for (const N of TASKS) {
     const prw = new PeerRWMutex();
     let k = 0;
     await bench(`rwmutex/mixed-10%-writes/${N}`, "rwmutex", tasks(N, async () => {
@@ -193,7 +251,38 @@ process.stderr.write("phase 1: peers (promise hooks off)\n");
     }
     await wg.wait();
   });
-  for (const N of [10, 1000]) {
+  await bench("waitgroup/uncontended", "@jpwilliams/waitgroup", async (n) => {
+    const wg = new JWaitGroup();
+    for (let i = 0; i < n; i++) {
+      wg.add(1);
+      wg.done();
+      await wg.wait();
+    }
+  });
+  for (const N of TASKS) {
+    await bench(`waitgroup/contended/${N}`, "@jpwilliams/waitgroup", waitGroupRounds(N, () => {
+      const wg = new JWaitGroup();
+      return { add: (d) => wg.add(d), done: () => wg.done(), wait: () => wg.wait() };
+    }));
+  }
+  {
+    const as = new ASemaphore(10);
+    await bench("semaphore(10)/uncontended", "async-mutex Semaphore(10)", async (n) => {
+      for (let i = 0; i < n; i++) (await as.acquire())[1]();
+    });
+    const se = new Sema(10);
+    await bench("semaphore(10)/uncontended", "async-sema Sema(10)", async (n) => {
+      for (let i = 0; i < n; i++) {
+        await se.acquire();
+        se.release();
+      }
+    });
+    const pl = pLimit(10);
+    await bench("semaphore(10)/uncontended", "p-limit(10)", async (n) => {
+      for (let i = 0; i < n; i++) await pl(() => undefined);
+    });
+  }
+  for (const N of TASKS) {
     const id = `semaphore(10)/contended/${N}`;
     const as = new ASemaphore(10);
     await bench(id, "async-mutex Semaphore(10)", tasks(N, async () => {
@@ -240,6 +329,12 @@ process.stderr.write("phase 1: peers (promise hooks off)\n");
     },
     10_000,
   );
+  for (const N of TASKS) {
+    const z = new ZSingleflight();
+    await bench(`singleflight/${N}-callers-1-key`, "@zcong/singleflight", flights(N, (fn) => z.do("k", fn)));
+    const o = new OSingleflight();
+    await bench(`singleflight/${N}-callers-1-key`, "@onestone/singleflight", flights(N, (fn) => o.do("k", fn)));
+  }
 }
 
 // ---- phase 2: ours with plain async tasks (still no goroutine: hooks off) ------------------------------
@@ -288,7 +383,21 @@ async function oursPhase(label: string, N_TASKS: number[]): Promise<void> {
   await bench("rwmutex/read-uncontended", `goroutine RWMutex rLock${label}`, async (n) => {
     for (let i = 0; i < n; i++) (await rw.rLock())[Symbol.dispose]();
   });
-  for (const N of N_TASKS.filter((x) => x !== 1)) {
+  await bench("rwmutex/write-uncontended", `goroutine RWMutex lock${label}`, async (n) => {
+    for (let i = 0; i < n; i++) {
+      await rw.lock();
+      rw.unlock();
+    }
+  });
+  for (const N of N_TASKS) {
+    const r = new sync.RWMutex();
+    await bench(`rwmutex/readers/${N}`, `goroutine RWMutex rLock${label}`, tasks(N, async () => {
+      await r.rLock();
+      await Promise.resolve();
+      r.rUnlock();
+    }));
+  }
+  for (const N of N_TASKS) {
     const r = new sync.RWMutex();
     let k = 0;
     await bench(`rwmutex/mixed-10%-writes/${N}`, `goroutine RWMutex${label}`, tasks(N, async () => {
@@ -304,7 +413,25 @@ async function oursPhase(label: string, N_TASKS: number[]): Promise<void> {
     }
     await wg.wait();
   });
-  for (const N of N_TASKS.filter((x) => x !== 1)) {
+  await bench("waitgroup/uncontended", `goroutine WaitGroup${label}`, async (n) => {
+    const wg = new sync.WaitGroup();
+    for (let i = 0; i < n; i++) {
+      wg.add(1);
+      wg.done();
+      await wg.wait();
+    }
+  });
+  for (const N of N_TASKS) {
+    await bench(`waitgroup/contended/${N}`, `goroutine WaitGroup${label}`, waitGroupRounds(N, () => new sync.WaitGroup()));
+  }
+  const w10 = new Weighted(10);
+  await bench("semaphore(10)/uncontended", `goroutine Weighted(10)${label}`, async (n) => {
+    for (let i = 0; i < n; i++) {
+      await w10.acquire(bg);
+      w10.release();
+    }
+  });
+  for (const N of N_TASKS) {
     const s = new Weighted(10);
     await bench(`semaphore(10)/contended/${N}`, `goroutine Weighted(10)${label}`, tasks(N, async () => {
       await s.acquire(bg);
@@ -345,6 +472,51 @@ async function oursPhase(label: string, N_TASKS: number[]): Promise<void> {
   if (last !== undefined && last.id.startsWith("singleflight")) {
     last.note = `fn called once per 10,000 callers: ${calls > 0 ? "yes" : "n/a"}`;
   }
+  for (const N of N_TASKS) {
+    const g = new SFGroup<number>();
+    await bench(`singleflight/${N}-callers-1-key`, `goroutine singleflight${label}`, flights(N, (fn) => g.do("k", fn)));
+  }
+  for (const N of N_TASKS) {
+    // Once, contended: N callers race on a fresh Once whose function awaits once; the first runs it and
+    // the others wait for it to finish. One op = one caller.
+    await bench(`once/contended/${N}`, `goroutine Once${label}`, async (n) => {
+      for (let r = 0, rounds = Math.max(1, Math.floor(n / N)); r < rounds; r++) {
+        const o = new sync.Once();
+        const ps: Promise<void>[] = [];
+        for (let i = 0; i < N; i++) ps.push(o.do(() => Promise.resolve()));
+        await Promise.all(ps);
+      }
+    });
+  }
+  for (const N of N_TASKS) {
+    // Cond, contended: rounds in which N goroutines wait on the condition under the lock and one
+    // broadcast releases them; one op = one waiter's wait, wake-up and re-lock.
+    await bench(`cond/broadcast/${N}`, `goroutine Cond${label}`, async (n) => {
+      const mu = new sync.Mutex();
+      const c = new sync.Cond(mu);
+      for (let r = 0, rounds = Math.max(1, Math.floor(n / N)); r < rounds; r++) {
+        let waiting = 0;
+        let released = false;
+        const ps: Promise<void>[] = [];
+        for (let i = 0; i < N; i++) {
+          ps.push(
+            (async () => {
+              await mu.lock();
+              waiting++;
+              while (!released) await c.wait();
+              mu.unlock();
+            })(),
+          );
+        }
+        while (waiting < N) await Promise.resolve();
+        await mu.lock();
+        released = true;
+        c.broadcast();
+        mu.unlock();
+        await Promise.all(ps);
+      }
+    });
+  }
   const once = new sync.Once();
   await once.do(() => undefined);
   await bench("once/do-after-done", `goroutine Once${label}`, async (n) => {
@@ -354,6 +526,13 @@ async function oursPhase(label: string, N_TASKS: number[]): Promise<void> {
   await bench("pool/get-put", `goroutine Pool${label}`, async (n) => {
     for (let i = 0; i < n; i++) pool.put(pool.get());
   });
+  for (const N of N_TASKS) {
+    await bench(`pool/contended/${N}`, `goroutine Pool${label}`, tasks(N, async () => {
+      const o = pool.get();
+      await Promise.resolve();
+      pool.put(o);
+    }));
+  }
 }
 
 await oursPhase("", TASKS);
