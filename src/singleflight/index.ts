@@ -13,7 +13,11 @@
  * - `dups` counts callers that joined after the first (Go's `c.dups`); it never decreases, so `shared`
  *   is `dups > 0` for the first caller and the channel results, and always true for a joining `do`.
  * - Joiners with neither signal nor ctx can never leave, so they share one promise (`plain`); the others
- *   each have a node in `waiting` so they can be taken out one by one.
+ *   each have a node in `waiting` so they can be taken out one by one. A plain joiner parks its
+ *   goroutine unless that goroutine was also the previous plain joiner of the same flight (a loop of
+ *   `do` calls): its earlier wait ends at the same moment with the same durability, so `plain.gs`
+ *   holds one entry per park and completion readies each entry once. (Parking per call cost ~25 ns per
+ *   caller in bench/sync.ts's 10,000-callers row, a fifth of the total.)
  * - The result (value or error) is written once, before any caller is settled; every caller still
  *   waiting gets the same value or the same error object.
  *
@@ -83,6 +87,10 @@ interface PlainJoiners {
   resolve: ((v: never) => void) | null;
   reject: ((e: unknown) => void) | null;
   promise: Promise<never>;
+  /**
+   * One entry per park: the goroutine that joined. Consecutive joins by the same goroutine (a loop of
+   * `do` calls collected with Promise.all) share its first park, since they all end together.
+   */
   gs: G[];
 }
 
@@ -242,8 +250,13 @@ export class Group<T> {
       const promise = pending<never>(h);
       pj = c.plain = { ...h, promise };
     }
-    pj.gs.push(g);
-    park(g, "sync.WaitGroup.Wait", joinDurable(g, c));
+    const gs = pj.gs;
+    // Already parked for this flight by its previous join: that wait ends exactly when this one does
+    // (plain joiners cannot leave), with the same durability, so one park/ready pair covers both.
+    if (gs.length === 0 || gs[gs.length - 1] !== g) {
+      gs.push(g);
+      park(g, "sync.WaitGroup.Wait", joinDurable(g, c));
+    }
     return pj.promise;
   }
 

@@ -159,20 +159,92 @@ describe("semaphore.Weighted", () => {
     assert.equal(s.held, 1);
   });
 
+  // The queue is a ring: these runs make it grow while wrapped, compact while wrapped (cancelled
+  // requests are left in place until they outnumber the live ones), and shrink after a large burst.
+  test("FIFO order survives the ring wrapping, growing, compacting and shrinking", async () => {
+    const s = new Weighted(1);
+    await s.acquire(bg);
+    const order: string[] = [];
+    const enqueue = (name: string, ctx: context.Context): Promise<void> =>
+      s.acquire(ctx).then(
+        () => void order.push(name),
+        () => void order.push(`${name}!`),
+      );
+    const ps: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) ps.push(enqueue(`b${i}`, bg));
+    const handOn = async (k: number): Promise<void> => {
+      for (let i = 0; i < k; i++) {
+        s.release(); // the holder leaves; the next in line holds it now
+        await settle();
+      }
+    };
+    await handOn(30); // b0..b29 granted: the head is well into the ring
+    const cancels: (() => void)[] = [];
+    for (let i = 0; i < 50; i++) {
+      const [ctx, cancel] = context.withCancel(bg);
+      cancels.push(cancel);
+      ps.push(enqueue(`c${i}`, ctx)); // the tail wraps around past the head's old place
+    }
+    assert.equal(s.waiting, 60);
+    const kept = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45];
+    for (let i = 0; i < 50; i++) if (!kept.includes(i)) cancels[i]();
+    await settle();
+    assert.equal(s.waiting, 20);
+    await handOn(20);
+    assert.equal(s.waiting, 0);
+    const granted = order.filter((x) => !x.endsWith("!"));
+    const want = [...Array.from({ length: 40 }, (_, i) => `b${i}`), ...kept.map((i) => `c${i}`)];
+    assert.deepEqual(granted, want);
+    assert.equal(order.length - granted.length, 40, "every cancelled request rejected");
+    // A burst past the shrink size, drained, then the semaphore still queues in order.
+    for (let i = 0; i < 1100; i++) ps.push(enqueue(`d${i}`, bg));
+    await handOn(1100);
+    for (let i = 0; i < 3; i++) ps.push(enqueue(`e${i}`, bg));
+    await handOn(3);
+    s.release();
+    await Promise.all(ps);
+    assert.deepEqual(order.slice(-1103), [...Array.from({ length: 1100 }, (_, i) => `d${i}`), "e0", "e1", "e2"]);
+    assert.equal(s.held, 0);
+  });
+
   test("property: matches a sequential FIFO model", async () => {
-    type Op =
-      | { k: "acq"; n: number; cancellable: boolean }
-      | { k: "rel"; n: number }
-      | { k: "try"; n: number }
-      | { k: "cancel"; i: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ k: fc.constant("acq" as const), n: fc.integer({ min: 0, max: 4 }), cancellable: fc.boolean() }),
       fc.record({ k: fc.constant("rel" as const), n: fc.integer({ min: 1, max: 3 }) }),
       fc.record({ k: fc.constant("try" as const), n: fc.integer({ min: 0, max: 4 }) }),
-      fc.record({ k: fc.constant("cancel" as const), i: fc.nat(20) }),
+      fc.record({ k: fc.constant("cancel" as const), picks: fc.array(fc.nat(20), { minLength: 1, maxLength: 1 }) }),
     );
+    await matchesModel(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 30 }), 80);
+  });
+
+  // The queue is a ring that grows, wraps, and leaves cancelled requests in place until they reach the
+  // head or outnumber the live ones (then it is compacted): bursts of cancellable requests, most of them
+  // then given up at once, with a few releases moving the head around the ring.
+  test("property: long queues with mass cancellations match the model", async () => {
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ k: fc.constant("acq" as const), n: fc.integer({ min: 1, max: 2 }), cancellable: fc.boolean() }),
+      fc.record({ k: fc.constant("burst" as const), m: fc.integer({ min: 10, max: 50 }) }),
+      { arbitrary: fc.record({ k: fc.constant("rel" as const), n: fc.integer({ min: 1, max: 2 }) }), weight: 3 },
+      fc.record({
+        k: fc.constant("cancel" as const),
+        picks: fc.array(fc.nat(100), { minLength: 1, maxLength: 100, size: "max" }),
+      }),
+    );
+    await matchesModel(fc.integer({ min: 1, max: 2 }), fc.array(op, { minLength: 5, maxLength: 25, size: "max" }), 40);
+  });
+});
+
+type Op =
+  | { k: "acq"; n: number; cancellable: boolean }
+  | { k: "rel"; n: number }
+  | { k: "try"; n: number }
+  | { k: "burst"; m: number }
+  | { k: "cancel"; picks: number[] };
+
+/** Runs op sequences against a Weighted and a sequential FIFO model, comparing after every step. */
+async function matchesModel(sizes: fc.Arbitrary<number>, opss: fc.Arbitrary<Op[]>, numRuns: number): Promise<void> {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 30 }), async (size, ops) => {
+      fc.asyncProperty(sizes, opss, async (size, ops) => {
         const s = new Weighted(size);
         // The model: held weight and a FIFO of pending requests.
         let cur = 0;
@@ -193,19 +265,24 @@ describe("semaphore.Weighted", () => {
             queue.shift();
           }
         };
+        const acquire = (n: number, cancellable: boolean): void => {
+          // Every request gets a context so the run can end cleanly; only some may be cancelled mid-run.
+          const [ctx, cancelAll] = context.withCancel(bg);
+          const cancel = cancellable ? cancelAll : undefined;
+          const r = { n, state: "pending" as "pending" | "ok" | "err", cancel, cancelAll, seen: track(s.acquire(ctx, n)) };
+          reqs.push(r);
+          if (queue.length === 0 && size - cur >= n) {
+            cur += n;
+            r.state = "ok";
+          } else if (n <= size) {
+            queue.push(reqs.length - 1);
+          }
+        };
         for (const o of ops) {
           if (o.k === "acq") {
-            // Every request gets a context so the run can end cleanly; only some may be cancelled mid-run.
-            const [ctx, cancelAll] = context.withCancel(bg);
-            const cancel = o.cancellable ? cancelAll : undefined;
-            const r = { n: o.n, state: "pending" as "pending" | "ok" | "err", cancel, cancelAll, seen: track(s.acquire(ctx, o.n)) };
-            reqs.push(r);
-            if (queue.length === 0 && size - cur >= o.n) {
-              cur += o.n;
-              r.state = "ok";
-            } else if (o.n <= size) {
-              queue.push(reqs.length - 1);
-            }
+            acquire(o.n, o.cancellable);
+          } else if (o.k === "burst") {
+            for (let i = 0; i < o.m; i++) acquire(1, true);
           } else if (o.k === "rel") {
             if (o.n > cur) {
               assert.throws(() => s.release(o.n), { message: "semaphore: released more than held" });
@@ -219,26 +296,29 @@ describe("semaphore.Weighted", () => {
             assert.equal(s.tryAcquire(o.n), ok);
             if (ok) cur += o.n;
           } else {
-            const r = reqs[o.i];
-            if (r?.cancel !== undefined && r.state === "pending") {
-              r.cancel();
+            // Each pick cancels the i-th (mod count) request still pending that may be cancelled. All
+            // are cancelled before any of their watchers runs, so the model removes them all, then grants:
+            // a request whose context is done when its turn comes is not granted.
+            for (const i of o.picks) {
+              const open = reqs.filter((q) => q.cancel !== undefined && q.state === "pending");
+              if (open.length === 0) break;
+              const r = open[i % open.length];
+              r.cancel!();
               r.state = "err";
-              const qi = queue.indexOf(o.i);
-              if (qi >= 0) {
-                queue.splice(qi, 1);
-                if (qi === 0) grant();
-              }
+              const qi = queue.indexOf(reqs.indexOf(r));
+              if (qi >= 0) queue.splice(qi, 1);
             }
+            grant();
           }
           await settle();
           assert.equal(s.held, cur);
+          assert.equal(s.waiting, queue.length);
           for (const r of reqs) assert.equal(r.seen.state, r.state);
         }
         for (const r of reqs) r.cancelAll();
         await settle();
         for (const r of reqs) assert.notEqual(r.seen.state, "pending");
       }),
-      { numRuns: 80 },
+      { numRuns },
     );
-  });
-});
+}

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Chan, go } from "../../src/index.js";
 import * as context from "../../src/context/index.js";
 import { Group, type Result } from "../../src/singleflight/index.js";
-import { settle, waitState } from "../sync/helpers.js";
+import { goroutine, settle, waitState } from "../sync/helpers.js";
+import { WAITING, runAs, waitOf } from "../../src/internal/scheduler.js";
 
 const bg = context.background();
 
@@ -195,6 +196,32 @@ describe("singleflight", () => {
     assert.equal(waitState(j.id).reason, "sync.WaitGroup.Wait");
     f.open();
     await settle();
+  });
+
+  // Consecutive joins by one goroutine share one park (they end together); joins interleaved with
+  // another goroutine's park again. Either way every park is matched by a ready at completion.
+  test("a goroutine joining one flight many times waits once and is ready after", async () => {
+    const g = new Group<number>();
+    const f = gated(5);
+    const hold = new Chan<void>();
+    const a = go(() => hold.recv());
+    const b = go(() => hold.recv());
+    await settle();
+    const ga = goroutine(a.id)!;
+    const gb = goroutine(b.id)!;
+    const parksBefore = waitOf(ga)!.parks; // the hold
+    const ps = [g.do("k", f.fn)];
+    for (const gr of [ga, ga, gb, ga, gb, gb]) ps.push(runAs(gr, () => g.do("k", f.fn)));
+    assert.ok(waitOf(ga)!.parks > parksBefore && waitOf(gb)!.parks > parksBefore);
+    assert.equal(waitState(a.id).reason, "sync.WaitGroup.Wait");
+    f.open();
+    const rs = await Promise.all(ps);
+    assert.ok(rs.every((r) => r.value === 5 && r.shared));
+    assert.equal(waitOf(ga)!.parks, parksBefore, "every join's wait ended");
+    assert.equal(waitOf(gb)!.parks, parksBefore);
+    hold.close();
+    await settle();
+    assert.notEqual(ga.state, WAITING);
   });
 
   test("10,000 callers on one key call the function once", async () => {
