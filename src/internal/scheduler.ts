@@ -596,7 +596,8 @@ export function defer(f: () => void): void {
  * Settles a woken goroutine's promise the way Go's runnext does: the woken goroutine runs when its waker
  * blocks (parks) or the microtask queue drains, or at the next macrotask turn while a preemption is
  * pending. Primitives call `ready(g, durable)` first, then `wake(...)`. Channel hand-offs on unbuffered
- * channels, close and the mutex's grants use {@link wakeNow} instead.
+ * channels, close, the mutex's grants and the semaphore's grants and cancellations use {@link wakeNow}
+ * instead.
  */
 export function wake(f: Settler): void {
   if (mustYield) deferred.push(asFunction(f));
