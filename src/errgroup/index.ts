@@ -21,7 +21,7 @@
  */
 import { go as spawnGo } from "../go.js";
 import { type Context, withCancelCause } from "../context/index.js";
-import { type BubbleHooks, type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 import { Ring } from "../internal/ring.js";
 
 interface Queued {
@@ -220,7 +220,7 @@ export class Group {
       const ws = this.waiters;
       this.waiters = [];
       for (const w of ws) ready(w.g, w.durable);
-      for (const w of ws) wake(w.resolve);
+      for (const w of ws) wakeNow(w.resolve);
     }
   }
 
@@ -236,7 +236,7 @@ export class Group {
           ready(q.g, q.g.bubble !== undefined);
         } else parkedOn.set(q.g, n);
       }
-      wake(q.started);
+      wakeNow(q.started);
     }
   }
 }

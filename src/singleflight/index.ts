@@ -27,7 +27,7 @@
  */
 import { Chan } from "../internal/chan.js";
 import { type CancelFunc, type Context, afterFunc, background, withCancel, withoutCancel } from "../context/index.js";
-import { type BubbleHooks, type G, currentG, park, pending, ready, wake } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, park, pending, ready, wakeNow } from "../internal/scheduler.js";
 import { WaitList, WaitNode } from "../sync/waitlist.js";
 
 /**
@@ -266,7 +266,7 @@ export class Group<T> {
     c.waiting.remove(w);
     w.cleanup?.();
     if (!w.leader) ready(w.g, joinDurable(w.g, c)); // the leader runs fn and never parked
-    wake(() => w.reject(reason));
+    wakeNow(() => w.reject(reason));
     if (--c.callers === 0 && !c.settled) {
       if (this.m.get(key) === c) this.m.delete(key);
       c.cancel();
@@ -303,15 +303,15 @@ export class Group<T> {
       const cw = w;
       cw.cleanup?.();
       if (!cw.leader) ready(cw.g, joinDurable(cw.g, c));
-      if (failed) wake(() => cw.reject(v));
-      else wake(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
+      if (failed) wakeNow(() => cw.reject(v));
+      else wakeNow(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
     }
     const pj = c.plain;
     if (pj !== undefined) {
       for (const g of pj.gs) ready(g, joinDurable(g, c));
       const resolve = pj.resolve as (r: { value: T; shared: boolean }) => void;
       const reject = pj.reject!;
-      wake(failed ? () => reject(v) : () => resolve({ value: v as T, shared: true }));
+      wakeNow(failed ? () => reject(v) : () => resolve({ value: v as T, shared: true }));
     }
     const chans = c.chans;
     if (chans !== undefined) {

@@ -11,7 +11,7 @@
  *   same owner the caller held (the same guard), so `using _ = await mu.lock()` around a `wait` loop
  *   still unlocks at the end of the block.
  */
-import { type G, currentG, park, ready, wake } from "../internal/scheduler.js";
+import { type G, currentG, park, ready, wakeNow } from "../internal/scheduler.js";
 import { type Locker, isOwnedLocker, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
@@ -97,7 +97,7 @@ export class Cond<L extends Locker = Locker> {
     const w = this.q.shift();
     if (w === null) return;
     ready(w.g, true);
-    wake(w.resolve);
+    wakeNow(w.resolve);
   }
 
   /** broadcast wakes every goroutine waiting in `wait`. The caller need not hold `l`. */

@@ -11,7 +11,7 @@
  * - `writer === null && readers === 0` implies `wq` is empty and `rq` is empty: whenever the lock
  *   becomes free a waiter is granted synchronously (writers one at a time, FIFO).
  */
-import { type G, currentG, doneWith, park, pending, ready, wake } from "../internal/scheduler.js";
+import { type G, currentG, doneWith, park, pending, ready, wakeNow } from "../internal/scheduler.js";
 import { type Locker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
@@ -206,7 +206,7 @@ export class RWMutex implements Locker {
       for (let w = this.rq.shift(); w !== null; w = this.rq.shift()) {
         const rw = w;
         ready(rw.g, false);
-        wake(() => rw.settle(new RWMutexReadGuard(this)));
+        wakeNow(() => rw.settle(new RWMutexReadGuard(this)));
       }
       return;
     }
@@ -217,7 +217,7 @@ export class RWMutex implements Locker {
     const w = this.wq.shift()!;
     this.writer = w.owner;
     ready(w.g, false);
-    wake(() => w.settle(w.owner!));
+    wakeNow(() => w.settle(w.owner!));
   }
 
   private lockSlow(owner: object): Promise<RWMutexGuard | RWMutexReadGuard> {

@@ -12,7 +12,7 @@
  *   durable only when all adds came from the waiter's own bubble. It resets when `count` returns to 0.
  */
 import { go } from "../go.js";
-import { type BubbleHooks, type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
+import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 
 const UNSET: unique symbol = Symbol("unset");
 const MIXED: unique symbol = Symbol("mixed");
@@ -121,7 +121,7 @@ export class WaitGroup {
     if (ws.length === 0) return;
     this.waiters = [];
     for (let i = 0; i < ws.length; i++) ready(ws[i].g, ws[i].durable);
-    for (let i = 0; i < ws.length; i++) wake(ws[i].resolve);
+    for (let i = 0; i < ws.length; i++) wakeNow(ws[i].resolve);
   }
 }
 
