@@ -13,7 +13,8 @@
  * - `dups` counts callers that joined after the first (Go's `c.dups`); it never decreases, so `shared`
  *   is `dups > 0` for the first caller and the channel results, and always true for a joining `do`.
  * - Joiners with neither signal nor ctx can never leave, so they share one promise (`plain`); the others
- *   each have a node in `waiting` so they can be taken out one by one. A plain joiner parks its
+ *   each have a node in `waiting` so they can be taken out one by one. A first caller with neither has
+ *   no node either: its promise's functions sit in `leaderResolve`/`leaderReject`. A plain joiner parks its
  *   goroutine unless that goroutine was also the previous plain joiner of the same flight (a loop of
  *   `do` calls): its earlier wait ends at the same moment with the same durability, so `plain.gs`
  *   holds one entry per park and completion readies each entry once. (Parking per call cost ~25 ns per
@@ -102,6 +103,12 @@ class Call<T> {
   value: T | undefined = undefined;
   error: unknown = undefined;
   readonly waiting = new WaitList<Caller<T>>();
+  /**
+   * The first caller, when it passed neither signal nor ctx: it can never leave, so it needs no node in
+   * `waiting`, only its promise's functions (the common one-caller flight allocates no Caller).
+   */
+  leaderResolve: ((r: { value: T; shared: boolean }) => void) | undefined = undefined;
+  leaderReject: ((e: unknown) => void) | undefined = undefined;
   chans: Chan<Result<T>>[] | undefined = undefined;
   /**
    * Joiners that cannot leave (no signal, no ctx) share one promise: 10,000 of them cost one promise,
@@ -172,7 +179,17 @@ export class Group<T> {
       return this.join(key, c, false, signal, ctx);
     }
     c = this.newCall(key, ctx);
-    const p = this.join(key, c, true, signal, ctx);
+    let p: Promise<{ value: T; shared: boolean }>;
+    if (signal === undefined && ctx === undefined) {
+      const leader = c;
+      leader.callers++;
+      p = new Promise((resolve, reject) => {
+        leader.leaderResolve = resolve;
+        leader.leaderReject = reject;
+      });
+    } else {
+      p = this.join(key, c, true, signal, ctx);
+    }
     this.run(key, c, fn);
     return p;
   }
@@ -305,6 +322,11 @@ export class Group<T> {
       if (!cw.leader) ready(cw.g, joinDurable(cw.g, c));
       if (failed) wakeNow(() => cw.reject(v));
       else wakeNow(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
+    }
+    const lr = c.leaderResolve;
+    if (lr !== undefined) {
+      const reject = c.leaderReject!;
+      wakeNow(failed ? () => reject(v) : () => lr({ value: v as T, shared }));
     }
     const pj = c.plain;
     if (pj !== undefined) {
