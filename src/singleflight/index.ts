@@ -84,15 +84,15 @@ class Caller<T> extends WaitNode {
   }
 }
 
-interface PlainJoiners {
-  resolve: ((v: never) => void) | null;
-  reject: ((e: unknown) => void) | null;
-  promise: Promise<never>;
+class PlainJoiners {
+  resolve: ((v: never) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
+  readonly promise: Promise<never> = pending<never>(this);
   /**
    * One entry per park: the goroutine that joined. Consecutive joins by the same goroutine (a loop of
    * `do` calls collected with Promise.all) share its first park, since they all end together.
    */
-  gs: G[];
+  readonly gs: G[] = [];
 }
 
 class Call<T> {
@@ -261,12 +261,7 @@ export class Group<T> {
   private joinPlain(c: Call<T>): Promise<{ value: T; shared: boolean }> {
     const g = currentG();
     c.callers++;
-    let pj = c.plain;
-    if (pj === undefined) {
-      const h: Omit<PlainJoiners, "promise"> = { resolve: null, reject: null, gs: [] };
-      const promise = pending<never>(h);
-      pj = c.plain = { ...h, promise };
-    }
+    const pj = (c.plain ??= new PlainJoiners());
     const gs = pj.gs;
     // Already parked for this flight by its previous join: that wait ends exactly when this one does
     // (plain joiners cannot leave), with the same durability, so one park/ready pair covers both.
