@@ -102,7 +102,8 @@ class Call<T> {
   failed = false;
   value: T | undefined = undefined;
   error: unknown = undefined;
-  readonly waiting = new WaitList<Caller<T>>();
+  /** Callers that can leave (a signal or ctx), made at the first one: most flights have none. */
+  waiting: WaitList<Caller<T>> | undefined = undefined;
   /**
    * The first caller, when it passed neither signal nor ctx: it can never leave, so it needs no node in
    * `waiting`, only its promise's functions (the common one-caller flight allocates no Caller).
@@ -239,7 +240,7 @@ export class Group<T> {
     const g = currentG();
     return new Promise((resolve, reject) => {
       const w = new Caller<T>(g, leader, resolve, reject);
-      c.waiting.pushBack(w);
+      (c.waiting ??= new WaitList<Caller<T>>()).pushBack(w);
       c.callers++;
       if (signal !== undefined) {
         const onAbort = (): void => this.leave(key, c, w, signal.reason);
@@ -275,7 +276,7 @@ export class Group<T> {
   /** A caller stops waiting; the last one out cancels the flight's context and frees the key. */
   private leave(key: string, c: Call<T>, w: Caller<T>, reason: unknown): void {
     if (w.list === null) return; // already settled
-    c.waiting.remove(w);
+    c.waiting!.remove(w);
     w.cleanup?.();
     if (!w.leader) ready(w.g, joinDurable(w.g, c)); // the leader runs fn and never parked
     wakeNow(() => w.reject(reason));
@@ -311,7 +312,8 @@ export class Group<T> {
     if (this.m.get(key) === c) this.m.delete(key);
     c.cancel();
     const shared = c.dups > 0;
-    for (let w = c.waiting.shift(); w !== null; w = c.waiting.shift()) {
+    const waiting = c.waiting;
+    for (let w = waiting?.shift() ?? null; w !== null; w = waiting!.shift()) {
       const cw = w;
       cw.cleanup?.();
       if (!cw.leader) ready(cw.g, joinDurable(cw.g, c));
