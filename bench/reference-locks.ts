@@ -37,10 +37,10 @@ class Ring {
   }
 }
 
-/** Strict FIFO hand-off with nothing else. */
-export class BareFifoLock {
-  private locked = false;
-  private readonly q = new Ring();
+/** What both locks share: the flag, the waiters, and a fast path that returns one settled promise. */
+abstract class BareLock {
+  protected locked = false;
+  protected readonly q = new Ring();
 
   lock(): Promise<void> {
     if (!this.locked) {
@@ -50,6 +50,11 @@ export class BareFifoLock {
     return new Promise<void>((r) => this.q.push(r));
   }
 
+  abstract unlock(): void;
+}
+
+/** Strict FIFO hand-off with nothing else. */
+export class BareFifoLock extends BareLock {
   unlock(): void {
     if (this.q.len === 0) this.locked = false;
     else this.q.shift()(); // stays locked: handed to the next waiter
@@ -57,19 +62,9 @@ export class BareFifoLock {
 }
 
 /** Go's normal-mode barging window with nothing else. */
-export class BareBargingLock {
-  private locked = false;
+export class BareBargingLock extends BareLock {
   private woken = false;
-  private readonly q = new Ring();
   private readonly retryFn = (): void => this.retry();
-
-  lock(): Promise<void> {
-    if (!this.locked) {
-      this.locked = true;
-      return SETTLED;
-    }
-    return new Promise<void>((r) => this.q.push(r));
-  }
 
   unlock(): void {
     this.locked = false;

@@ -83,6 +83,16 @@ test("Mutex matches a sequential model of normal mode, barging and hand-off", as
       const grants: number[] = []; // in the order the lock calls resolved
       const busy = new Set<number>(); // holding or waiting
       let holder: number | null = null;
+      /** The model's owner unlocks, once its lock call has resolved as a real holder's would have. */
+      const unlockByOwner = async (): Promise<void> => {
+        const owner = model.owner!;
+        await settleIfGranted(() => holder === owner);
+        busy.delete(owner);
+        holder = null;
+        const starving = mu.isStarving;
+        mu.unlock();
+        model.unlock(starving);
+      };
       for (const c of cmds) {
         switch (c.kind) {
           case "lock":
@@ -116,13 +126,7 @@ test("Mutex matches a sequential model of normal mode, barging and hand-off", as
               assert.throws(() => mu.unlock(), { message: "sync: unlock of unlocked mutex" });
               break;
             }
-            // Let the owner's lock call resolve first, as a real holder would have.
-            await settleIfGranted(() => holder === model.owner);
-            busy.delete(model.owner);
-            holder = null;
-            const starving = mu.isStarving;
-            mu.unlock();
-            model.unlock(starving);
+            await unlockByOwner();
             break;
           }
           case "settle":
@@ -138,12 +142,7 @@ test("Mutex matches a sequential model of normal mode, barging and hand-off", as
       await settle();
       model.settle();
       while (model.owner !== null) {
-        await settleIfGranted(() => holder === model.owner);
-        busy.delete(model.owner);
-        holder = null;
-        const starving = mu.isStarving;
-        mu.unlock();
-        model.unlock(starving);
+        await unlockByOwner();
         await settle();
         model.settle();
       }
