@@ -62,6 +62,55 @@ describe("Mutex", () => {
     assert.equal(waitState(g.id).reason, "");
   });
 
+  test("a holder that unlocks and goes on without re-locking hands over within a few reactions", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    let got = false;
+    void mu.lock().then((g) => {
+      got = true;
+      g[Symbol.dispose]();
+    });
+    // Another task keeps the microtask queue busy without ever parking: the hand-off must not wait
+    // for the queue to drain.
+    let steps = 0;
+    const busy = (async () => {
+      while (!got && steps < 1000) {
+        steps++;
+        await Promise.resolve();
+      }
+    })();
+    mu.unlock();
+    await busy;
+    assert.equal(got, true);
+    assert.ok(steps <= 4, `handed over after ${steps} reactions`);
+  });
+
+  test("once a barger took the woken waiter's chance, a re-locking task keeps the lock until it blocks", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    let got = false;
+    void mu.lock().then((g) => {
+      got = true;
+      g[Symbol.dispose]();
+    });
+    mu.unlock();
+    assert.equal(mu.tryLock(), true, "barges in the window");
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve(); // the waiter's chance came and was lost
+    for (let i = 0; i < 10; i++) {
+      mu.unlock();
+      await Promise.resolve();
+      await Promise.resolve();
+      await Promise.resolve(); // a few steps later, without blocking
+      assert.equal(mu.tryLock(), true, `re-lock ${i} barges`);
+    }
+    assert.equal(got, false);
+    mu.unlock();
+    await settle(); // the queue drains: the waiter's chance comes
+    assert.equal(got, true);
+  });
+
   test("normal mode: an arriving locker barges ahead of a woken waiter", async () => {
     const mu = new Mutex();
     await mu.lock();
