@@ -18,6 +18,7 @@
 import { createHook } from "node:async_hooks";
 import { type Clock, type TimerHandle, realClock } from "./clock.js";
 import * as gls from "./gls.js";
+import { bubbleClosed, bubbleOpened } from "./livebubbles.js";
 import {
   type BubbleHooks,
   type G,
@@ -110,7 +111,6 @@ function less(a: FakeTimer, b: FakeTimer): boolean {
 }
 
 let nextBubbleId = 1;
-let activeBubbles = 0;
 
 /**
  * Async resource types that are not "work in flight": promises (tracked through goroutine states) and
@@ -217,7 +217,7 @@ export class Bubble implements BubbleHooks, Clock {
     private readonly onDone: (err: unknown) => void,
   ) {
     this.system = newG(0, undefined, 0, -1, this);
-    if (activeBubbles++ === 0) resourceHook.enable();
+    if (bubbleOpened() === 1) resourceHook.enable();
   }
 
   // ---- Clock -------------------------------------------------------------------------------------------
@@ -384,7 +384,7 @@ export class Bubble implements BubbleHooks, Clock {
     for (const g of this.members) abandon(g);
     this.members.clear();
     for (const [id, t] of tracked) if (t.bubble === this) tracked.delete(id);
-    if (--activeBubbles === 0) resourceHook.disable();
+    if (bubbleClosed() === 0) resourceHook.disable();
     this.onDone(err);
   }
 

@@ -3,15 +3,19 @@
  *
  * Invariants:
  * - `count >= 0` always: an `add` that would make it negative throws before changing anything.
- * - `waiters` is non-empty only while `count > 0`; when `count` reaches 0 every waiter is made ready
- *   and the list is emptied in the same synchronous step, so a later `add` starts a fresh round and can
- *   never strand or double-wake a waiter (Go panics on "WaitGroup is reused before previous Wait has
- *   returned"; here that race cannot happen).
+ * - Waiters exist only while `count > 0`: the first in `g0`/`resolve0`/`durable0` (`g0 === null`: none),
+ *   any others in `more`. When `count` reaches 0 every waiter is made ready and all of them are cleared
+ *   in the same synchronous step, so a later `add` starts a fresh round and can never strand or
+ *   double-wake a waiter (Go panics on "WaitGroup is reused before previous Wait has returned"; here
+ *   that race cannot happen). Why fields for the first: a round almost always has one waiter, and a
+ *   waiter object plus an array per round was a fifth of a one-task round.
  * - `addBubble` is the synctest bubble every `add` of the current round came from: UNSET before the
  *   first, MIXED once adds came from two places (a bubble and outside, or two bubbles). A `wait` is
  *   durable only when all adds came from the waiter's own bubble. It resets when `count` returns to 0.
+ *   An add made while no bubble is live counts as made outside every bubble (see livebubbles.ts).
  */
 import { go } from "../go.js";
+import { liveBubbles } from "../internal/livebubbles.js";
 import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 
 const UNSET: unique symbol = Symbol("unset");
@@ -58,7 +62,12 @@ export function checkInt(name: string, n: unknown): number {
  */
 export class WaitGroup {
   private count = 0;
-  private waiters: WGWaiter[] = [];
+  /** The first waiter of the round (null: none), kept in fields. */
+  private g0: G | null = null;
+  private resolve0: (() => void) | null = null;
+  private durable0 = false;
+  /** Waiters after the first, in arrival order; null while there are none. */
+  private more: WGWaiter[] | null = null;
   private addBubble: BubbleHooks | undefined | typeof UNSET | typeof MIXED = UNSET;
 
   /**
@@ -72,7 +81,8 @@ export class WaitGroup {
     const c = this.count + delta;
     if (c < 0) throw new Error("sync: negative WaitGroup counter");
     if (delta > 0) {
-      const b = currentG().bubble;
+      // No live bubble: the caller is outside every bubble (skips a native call; see livebubbles.ts).
+      const b = liveBubbles === 0 ? undefined : currentG().bubble;
       if (this.addBubble === UNSET) this.addBubble = b;
       else if (this.addBubble !== b) this.addBubble = MIXED;
     }
@@ -97,12 +107,23 @@ export class WaitGroup {
   wait(): Promise<void> {
     if (this.count === 0) return done();
     const g = currentG();
-    const durable =
-      this.addBubble !== UNSET && this.addBubble !== MIXED && this.addBubble !== undefined && this.addBubble === g.bubble;
-    return new Promise<void>((resolve) => {
-      this.waiters.push({ g, resolve, durable });
-      park(g, "sync.WaitGroup.Wait", durable);
-    });
+    const b = this.addBubble;
+    const durable = b !== UNSET && b !== MIXED && b !== undefined && b === g.bubble;
+    let p: Promise<void>;
+    if (this.g0 === null) {
+      // The usual case, one waiter: it lives in the fields (no waiter object, no array).
+      this.g0 = g;
+      this.durable0 = durable;
+      p = new Promise<void>((resolve) => {
+        this.resolve0 = resolve;
+      });
+    } else {
+      p = new Promise<void>((resolve) => {
+        (this.more ??= []).push({ g, resolve, durable });
+      });
+    }
+    park(g, "sync.WaitGroup.Wait", durable);
+    return p;
   }
 
   /**
@@ -117,11 +138,17 @@ export class WaitGroup {
 
   private release(): void {
     this.addBubble = UNSET;
-    const ws = this.waiters;
-    if (ws.length === 0) return;
-    this.waiters = [];
-    for (let i = 0; i < ws.length; i++) ready(ws[i].g, ws[i].durable);
-    for (let i = 0; i < ws.length; i++) wakeNow(ws[i].resolve);
+    const g = this.g0;
+    if (g === null) return;
+    const resolve = this.resolve0!;
+    const ws = this.more;
+    this.g0 = null;
+    this.resolve0 = null;
+    this.more = null;
+    ready(g, this.durable0);
+    if (ws !== null) for (let i = 0; i < ws.length; i++) ready(ws[i].g, ws[i].durable);
+    wakeNow(resolve);
+    if (ws !== null) for (let i = 0; i < ws.length; i++) wakeNow(ws[i].resolve);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Test helpers for the sync suites (not a test file). */
 import { type BubbleHooks, type G, WAITING, allGoroutines, spawn, waitOf } from "../../src/internal/scheduler.js";
 import { realClock } from "../../src/internal/clock.js";
+import { bubbleOpened } from "../../src/internal/livebubbles.js";
 
 /** Lets every queued microtask and the next macrotask turn run (deterministic: no timer involved). */
 export function settle(): Promise<void> {
@@ -34,6 +35,9 @@ export function spin(ms: number): void {
  */
 export function fakeBubble(id = 9000): BubbleHooks & { parks: { g: G; durable: boolean }[] } {
   const parks: { g: G; durable: boolean }[] = [];
+  // Counted as live for good, as a real bubble is while it runs (primitives skip bubble checks when
+  // none is live); never counted down, which only costs the rest of the file those fast paths.
+  bubbleOpened();
   return {
     id,
     clock: realClock,

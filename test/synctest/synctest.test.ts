@@ -9,6 +9,8 @@ import * as synctest from "../../src/synctest/index.js";
 import * as time from "../../src/time/index.js";
 import * as context from "../../src/context/index.js";
 import { Cond, Mutex, WaitGroup } from "../../src/sync/index.js";
+import { liveBubbles } from "../../src/internal/livebubbles.js";
+import { waitState } from "../sync/helpers.js";
 
 const EPOCH = Date.UTC(2000, 0, 1);
 
@@ -172,6 +174,34 @@ describe("synctest wait and durable blocking", () => {
       });
       await synctest.wait();
       assert.equal(res, 42);
+      wg.done();
+    });
+  });
+
+  test("WaitGroup.wait is not durable when an add was made before any bubble was live", async () => {
+    // The add below takes WaitGroup's no-live-bubble shortcut; it must still count as made outside.
+    assert.equal(liveBubbles, 0, "precondition: no bubble is live, so the shortcut is what runs");
+    const wg = new WaitGroup();
+    wg.add(1);
+    await synctest.test(async () => {
+      wg.add(1); // inside the bubble: the round is now mixed
+      const g = go(() => wg.wait());
+      for (let i = 0; i < 100 && waitState(g.id).reason === ""; i++) await Promise.resolve();
+      assert.deepEqual(waitState(g.id), { reason: "sync.WaitGroup.Wait", durable: false });
+      wg.add(-2);
+    });
+    assert.equal(liveBubbles, 0, "a finished bubble is no longer counted");
+  });
+
+  test("WaitGroup.wait is durable when the round's adds were all made in a later bubble", async () => {
+    const wg = new WaitGroup();
+    wg.add(1);
+    wg.done(); // a round made outside any bubble ends: the next round starts fresh
+    await synctest.test(async () => {
+      wg.add(1);
+      const g = go(() => wg.wait());
+      await synctest.wait(); // returns only because the wait is durable
+      assert.deepEqual(waitState(g.id), { reason: "sync.WaitGroup.Wait", durable: true });
       wg.done();
     });
   });
