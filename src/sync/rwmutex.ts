@@ -10,6 +10,11 @@
  *   before the next writer, so neither side starves: writer, batch of readers, writer, ...
  * - `writer === null && readers === 0` implies `wq` is empty and `rq` is empty: whenever the lock
  *   becomes free a waiter is granted synchronously (writers one at a time, FIFO).
+ *
+ * Why the guards assign their fields in the constructor (`declare` fields) rather than with class field
+ * initializers: every lock and rLock makes a guard, and initializers run as a separate function (V8's
+ * instance-members initializer) that is compiled, optimized and inlined on its own; plain assignments
+ * are simply part of the constructor. A small gain (peer/ours on mixed-10%-writes/1 ~0.93 -> ~0.96).
  */
 import { type G, currentG, doneWith, park, pending, ready, wakeNow } from "../internal/scheduler.js";
 import { type Locker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
@@ -30,8 +35,12 @@ import { WaitList, WaitNode } from "./waitlist.js";
  * ```
  */
 export class RWMutexGuard implements Disposable {
+  /** The RWMutex this guard unlocks. */
+  declare readonly rw: RWMutex;
   /** @internal */
-  constructor(readonly rw: RWMutex) {}
+  constructor(rw: RWMutex) {
+    this.rw = rw;
+  }
   /** Unlocks the write lock if this guard still holds it; otherwise does nothing. */
   [Symbol.dispose](): void {
     if (this.rw.writer === this) this.rw.releaseWrite();
@@ -55,9 +64,14 @@ export class RWMutexGuard implements Disposable {
  * ```
  */
 export class RWMutexReadGuard implements Disposable {
-  /** @internal */ released = false;
+  /** The RWMutex this guard read-unlocks. */
+  declare readonly rw: RWMutex;
+  /** @internal */ declare released: boolean;
   /** @internal */
-  constructor(readonly rw: RWMutex) {}
+  constructor(rw: RWMutex) {
+    this.rw = rw;
+    this.released = false;
+  }
   /** Releases this read lock (the first call only). */
   [Symbol.dispose](): void {
     if (this.released) return;
