@@ -259,6 +259,10 @@ async function matchesModel(sizes: fc.Arbitrary<number>, opss: fc.Arbitrary<Op[]
         const grant = (): void => {
           while (queue.length > 0) {
             const r = reqs[queue[0]];
+            if (r.state === "err") {
+              queue.shift(); // cancelled, its watcher not run yet: dropped when its turn comes
+              continue;
+            }
             if (size - cur < r.n) break;
             cur += r.n;
             r.state = "ok";
@@ -297,18 +301,26 @@ async function matchesModel(sizes: fc.Arbitrary<number>, opss: fc.Arbitrary<Op[]
             if (ok) cur += o.n;
           } else {
             // Each pick cancels the i-th (mod count) request still pending that may be cancelled. All
-            // are cancelled before any of their watchers runs, so the model removes them all, then grants:
-            // a request whose context is done when its turn comes is not granted.
+            // are cancelled before any of their watchers runs; the watchers then run in that order, and
+            // each does what Go's does: leave the queue and, only if it was at the front and some weight
+            // is free, grant the requests behind it (so a weight-0 request behind a cancelled head keeps
+            // waiting while nothing is free, as in Go). A request whose context is done when its turn
+            // comes is not granted: the model has already taken it out.
+            const picked: number[] = [];
             for (const i of o.picks) {
               const open = reqs.filter((q) => q.cancel !== undefined && q.state === "pending");
               if (open.length === 0) break;
               const r = open[i % open.length];
               r.cancel!();
               r.state = "err";
-              const qi = queue.indexOf(reqs.indexOf(r));
-              if (qi >= 0) queue.splice(qi, 1);
+              picked.push(reqs.indexOf(r));
             }
-            grant();
+            for (const ri of picked) {
+              const qi = queue.indexOf(ri);
+              if (qi < 0) continue;
+              queue.splice(qi, 1);
+              if (qi === 0 && size > cur) grant();
+            }
           }
           await settle();
           assert.equal(s.held, cur);
