@@ -8,6 +8,18 @@ import { settle, spin, waitState } from "./helpers.js";
 lockerSuite("Mutex", () => new Mutex());
 lockerSuite("RWMutex.lock", () => new RWMutex());
 
+/** A locked mutex with one waiter queued; `got()` tells whether the waiter has acquired (it unlocks at once). */
+async function heldWithWaiter(): Promise<{ mu: Mutex; got: () => boolean }> {
+  const mu = new Mutex();
+  await mu.lock();
+  let acquired = false;
+  void mu.lock().then((g) => {
+    acquired = true;
+    g[Symbol.dispose]();
+  });
+  return { mu, got: () => acquired };
+}
+
 describe("Mutex", () => {
   test("unlock of an unlocked mutex throws Go's error", () => {
     const mu = new Mutex();
@@ -63,36 +75,24 @@ describe("Mutex", () => {
   });
 
   test("a holder that unlocks and goes on without re-locking hands over within a few reactions", async () => {
-    const mu = new Mutex();
-    await mu.lock();
-    let got = false;
-    void mu.lock().then((g) => {
-      got = true;
-      g[Symbol.dispose]();
-    });
+    const { mu, got } = await heldWithWaiter();
     // Another task keeps the microtask queue busy without ever parking: the hand-off must not wait
     // for the queue to drain.
     let steps = 0;
     const busy = (async () => {
-      while (!got && steps < 1000) {
+      while (!got() && steps < 1000) {
         steps++;
         await Promise.resolve();
       }
     })();
     mu.unlock();
     await busy;
-    assert.equal(got, true);
+    assert.equal(got(), true);
     assert.ok(steps <= 4, `handed over after ${steps} reactions`);
   });
 
   test("once a barger took the woken waiter's chance, a re-locking task keeps the lock until it blocks", async () => {
-    const mu = new Mutex();
-    await mu.lock();
-    let got = false;
-    void mu.lock().then((g) => {
-      got = true;
-      g[Symbol.dispose]();
-    });
+    const { mu, got } = await heldWithWaiter();
     mu.unlock();
     assert.equal(mu.tryLock(), true, "barges in the window");
     await Promise.resolve();
@@ -105,10 +105,10 @@ describe("Mutex", () => {
       await Promise.resolve(); // a few steps later, without blocking
       assert.equal(mu.tryLock(), true, `re-lock ${i} barges`);
     }
-    assert.equal(got, false);
+    assert.equal(got(), false);
     mu.unlock();
     await settle(); // the queue drains: the waiter's chance comes
-    assert.equal(got, true);
+    assert.equal(got(), true);
   });
 
   test("normal mode: an arriving locker barges ahead of a woken waiter", async () => {
