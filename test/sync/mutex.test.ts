@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { go } from "../../src/index.js";
 import { Mutex, RWMutex } from "../../src/sync/index.js";
+import { STARVATION_THRESHOLD_MS } from "../../src/sync/mutex.js";
 import { lockerSuite } from "./locker-suite.js";
 import { settle, spin, waitState } from "./helpers.js";
 
@@ -175,34 +176,46 @@ describe("Mutex", () => {
     gFresh[Symbol.dispose]();
   });
 
-  test("fairness: a waiter behind a hot re-locking loop acquires soon after its starvation threshold", async () => {
-    const mu = new Mutex();
-    let stop = false;
-    let sawStarving = false;
-    let spins = 0;
-    const looper = new Promise<void>((resolve) => {
-      go(async () => {
-        while (!stop) {
-          using _ = await mu.lock();
-          await Promise.resolve(); // an await inside the critical section
-          if (mu.isStarving) sawStarving = true;
-          spins++;
-        }
-        resolve();
+  test("fairness: a waiter behind a hot re-locking loop acquires within 2 ms of its starvation threshold", async () => {
+    /** One waiter against a goroutine re-locking in a loop; how long the waiter waited, in ms. */
+    const once = async (): Promise<number> => {
+      const mu = new Mutex();
+      let stop = false;
+      let sawStarving = false;
+      let spins = 0;
+      const looper = new Promise<void>((resolve) => {
+        go(async () => {
+          while (!stop) {
+            using _ = await mu.lock();
+            await Promise.resolve(); // an await inside the critical section
+            if (mu.isStarving) sawStarving = true;
+            spins++;
+          }
+          resolve();
+        });
       });
-    });
-    await Promise.resolve();
-    await Promise.resolve();
-    const t0 = performance.now();
-    {
-      using _ = await mu.lock();
-      const waited = performance.now() - t0;
-      if (mu.isStarving) sawStarving = true; // handed over in starvation mode
-      stop = true;
+      await Promise.resolve();
+      await Promise.resolve();
+      const t0 = performance.now();
+      let waited: number;
+      {
+        using _ = await mu.lock();
+        waited = performance.now() - t0;
+        if (mu.isStarving) sawStarving = true; // handed over in starvation mode
+        stop = true;
+      }
+      await looper;
+      assert.ok(spins > 0, "the looper was running");
+      assert.equal(sawStarving, true, "starvation mode was entered");
       assert.ok(waited < 50, `waited ${waited.toFixed(2)} ms behind a hot loop`);
-    }
-    await looper;
-    assert.ok(spins > 0, "the looper was running");
-    assert.equal(sawStarving, true, "starvation mode was entered");
+      return waited;
+    };
+    // The bound is real time on a shared machine: a run the OS interrupts can take longer, so the
+    // waiter must make it within threshold + 2 ms in at least one of five runs (each run must still
+    // enter starvation mode and stay under 50 ms).
+    const within = (w: number): boolean => w <= STARVATION_THRESHOLD_MS + 2;
+    const waits: number[] = [];
+    for (let i = 0; i < 5 && !waits.some(within); i++) waits.push(await once());
+    assert.ok(waits.some(within), `waited ${waits.map((w) => w.toFixed(2)).join(", ")} ms`);
   });
 });
