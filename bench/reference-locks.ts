@@ -8,39 +8,17 @@
  * - {@link BareBargingLock}: Go's normal mode reduced to its mechanism: unlock frees the lock and gives
  *   the head waiter its chance one promise reaction later, so a caller that re-locks meanwhile barges.
  *
- * Both keep waiters' resolve functions in a ring (no record per waiter) and return one shared settled
- * promise on the fast path.
+ * Both keep waiters' resolve functions in the library's ring buffer (src/internal/ring.ts, the one
+ * channels use; no record per waiter) and return one shared settled promise on the fast path.
  */
+import { Ring } from "../src/internal/ring.js";
+
 const SETTLED: Promise<void> = Promise.resolve();
-
-/** A ring of resolve functions, oldest first. */
-class Ring {
-  private buf: ((v: void) => void)[] = new Array<(v: void) => void>(16);
-  private head = 0;
-  len = 0;
-
-  push(r: (v: void) => void): void {
-    if (this.len === this.buf.length) {
-      const b = new Array<(v: void) => void>(this.buf.length * 2);
-      for (let i = 0; i < this.len; i++) b[i] = this.buf[(this.head + i) & (this.buf.length - 1)];
-      this.buf = b;
-      this.head = 0;
-    }
-    this.buf[(this.head + this.len++) & (this.buf.length - 1)] = r;
-  }
-
-  shift(): (v: void) => void {
-    const r = this.buf[this.head];
-    this.head = (this.head + 1) & (this.buf.length - 1);
-    this.len--;
-    return r;
-  }
-}
 
 /** What both locks share: the flag, the waiters, and a fast path that returns one settled promise. */
 abstract class BareLock {
   protected locked = false;
-  protected readonly q = new Ring();
+  protected readonly q = new Ring<(v: void) => void>();
 
   lock(): Promise<void> {
     if (!this.locked) {
@@ -56,7 +34,7 @@ abstract class BareLock {
 /** Strict FIFO hand-off with nothing else. */
 export class BareFifoLock extends BareLock {
   unlock(): void {
-    if (this.q.len === 0) this.locked = false;
+    if (this.q.length === 0) this.locked = false;
     else this.q.shift()(); // stays locked: handed to the next waiter
   }
 }
@@ -68,14 +46,14 @@ export class BareBargingLock extends BareLock {
 
   unlock(): void {
     this.locked = false;
-    if (this.q.len === 0 || this.woken) return;
+    if (this.q.length === 0 || this.woken) return;
     this.woken = true;
     void SETTLED.then(this.retryFn);
   }
 
   private retry(): void {
     this.woken = false;
-    if (this.q.len === 0 || this.locked) return; // a caller barged in: the head waits for the next unlock
+    if (this.q.length === 0 || this.locked) return; // a caller barged in: the head waits for the next unlock
     this.locked = true;
     this.q.shift()();
   }
