@@ -45,7 +45,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, ready, tick, wake } from "../internal/scheduler.js";
+import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, pending, ready, tick, wake } from "../internal/scheduler.js";
 import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -127,12 +127,11 @@ export class MutexGuard implements Disposable {
 
 function noop(): void {}
 const SETTLED: Promise<void> = Promise.resolve();
-// The promise executor of a waiting lock, without a closure per call: `new Promise(capture)` leaves its
-// resolve function here, to be stored in the ring at once.
-let captured: (owner: object) => void = noop;
-function capture(resolve: (owner: object) => void): void {
-  captured = resolve;
-}
+/** Where `pending` leaves a waiting lock's resolve function, to be moved into the ring at once. */
+const slot: { resolve: ((v: never) => void) | null; reject: ((e: unknown) => void) | null } = {
+  resolve: null,
+  reject: null,
+};
 
 
 /**
@@ -279,8 +278,7 @@ export class Mutex implements Locker {
    * once, and the barger queues.
    */
   private bargerSeesStarvation(): boolean {
-    if ((++this.barges & 15) !== 0) return false;
-    if (monoNow() - this.qSince[this.qHead] <= STARVATION_THRESHOLD_MS) return false;
+    if ((++this.barges & 15) !== 0 || !this.headStarved()) return false;
     this.starving = true;
     this.grant();
     return true;
@@ -297,11 +295,16 @@ export class Mutex implements Locker {
     if (this.qLen === 0) return;
     if (this.owner !== null) {
       this.lost = true;
-      if (monoNow() - this.qSince[this.qHead] > STARVATION_THRESHOLD_MS) this.starving = true;
+      if (this.headStarved()) this.starving = true;
       return;
     }
     this.lost = false;
     this.grant();
+  }
+
+  /** Whether the head waiter has waited longer than the starvation threshold. */
+  private headStarved(): boolean {
+    return monoNow() - this.qSince[this.qHead] > STARVATION_THRESHOLD_MS;
   }
 
   /** Dequeues the head waiter and makes it the owner; it resumes at once (or after a pending preemption). */
@@ -344,8 +347,8 @@ export class Mutex implements Locker {
     this.qOwner[i] = owner;
     this.qG[i] = g;
     this.qSince[i] = since;
-    const p = new Promise<object>(capture);
-    this.qResolve[i] = captured;
+    const p = pending<object>(slot);
+    this.qResolve[i] = slot.resolve as (owner: object) => void;
     park(g, "sync.Mutex.Lock", false);
     return p;
   }
