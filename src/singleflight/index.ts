@@ -14,7 +14,7 @@
  *   is `dups > 0` for the first caller and the channel results, and always true for a joining `do`.
  * - Joiners with neither signal nor ctx can never leave, so they share one promise (`plain`); the others
  *   each have a node in `waiting` so they can be taken out one by one. A first caller with neither has
- *   no node either: its promise's functions sit in `leaderResolve`/`leaderReject`. A plain joiner parks its
+ *   no node either: its promise's functions sit in the call's `resolve`/`reject`. A plain joiner parks its
  *   goroutine unless that goroutine was also the previous plain joiner of the same flight (a loop of
  *   `do` calls): its earlier wait ends at the same moment with the same durability, so `plain.gs`
  *   holds one entry per park and completion readies each entry once. (Parking per call cost ~25 ns per
@@ -105,11 +105,11 @@ class Call<T> {
   /** Callers that can leave (a signal or ctx), made at the first one: most flights have none. */
   waiting: WaitList<Caller<T>> | undefined = undefined;
   /**
-   * The first caller, when it passed neither signal nor ctx: it can never leave, so it needs no node in
-   * `waiting`, only its promise's functions (the common one-caller flight allocates no Caller).
+   * The first caller's promise functions, when it passed neither signal nor ctx (set by `pending`): it
+   * can never leave, so it needs no node in `waiting` (the common one-caller flight allocates no Caller).
    */
-  leaderResolve: ((r: { value: T; shared: boolean }) => void) | undefined = undefined;
-  leaderReject: ((e: unknown) => void) | undefined = undefined;
+  resolve: ((v: never) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
   chans: Chan<Result<T>>[] | undefined = undefined;
   /**
    * Joiners that cannot leave (no signal, no ctx) share one promise: 10,000 of them cost one promise,
@@ -182,12 +182,8 @@ export class Group<T> {
     c = this.newCall(key, ctx);
     let p: Promise<{ value: T; shared: boolean }>;
     if (signal === undefined && ctx === undefined) {
-      const leader = c;
-      leader.callers++;
-      p = new Promise((resolve, reject) => {
-        leader.leaderResolve = resolve;
-        leader.leaderReject = reject;
-      });
+      c.callers++;
+      p = pending(c);
     } else {
       p = this.join(key, c, true, signal, ctx);
     }
@@ -320,10 +316,10 @@ export class Group<T> {
       if (failed) wakeNow(() => cw.reject(v));
       else wakeNow(() => cw.resolve({ value: v as T, shared: cw.leader ? shared : true }));
     }
-    const lr = c.leaderResolve;
-    if (lr !== undefined) {
-      const reject = c.leaderReject!;
-      wakeNow(failed ? () => reject(v) : () => lr({ value: v as T, shared }));
+    if (c.resolve !== null) {
+      const resolve = c.resolve as (r: { value: T; shared: boolean }) => void;
+      const reject = c.reject!;
+      wakeNow(failed ? () => reject(v) : () => resolve({ value: v as T, shared }));
     }
     const pj = c.plain;
     if (pj !== undefined) {
