@@ -89,16 +89,12 @@ export class CircuitBreaker<T = unknown> {
       return Promise.reject(e);
     }
     if (r instanceof Promise) {
-      return (r).then(
-        (v) => {
-          c.after(gen, age, undefined, false);
-          return v;
-        },
-        (e: unknown) => {
-          c.after(gen, age, e, true);
-          throw e;
-        },
-      );
+      // The caller gets fn's own promise; the outcome is recorded by a reaction registered before the
+      // caller's, so it has run when the caller resumes. Rejected alternative: returning r.then(...),
+      // a second promise in the chain — 2.2× a bare `await fn()` instead of about 1.3×.
+      c.prime(gen, age);
+      void r.then(c.okFn, c.errFn);
+      return r;
     }
     c.after(gen, age, undefined, false);
     return Promise.resolve(r);

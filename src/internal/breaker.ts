@@ -169,6 +169,11 @@ export class Core {
   expiry = 0;
   /** The bucket age of the request `before` just admitted (read right after it returns). */
   reqAge = 0;
+  /** Outcome handlers for requests of generation hGen at age hAge (reused while those do not change). */
+  private hGen = -1;
+  private hAge = -1;
+  okFn: () => void = () => {};
+  errFn: (e: unknown) => void = () => {};
 
   constructor(
     readonly s: Resolved,
@@ -225,6 +230,18 @@ export class Core {
     this.counts.request();
     this.reqAge = this.counts.age;
     return this.generation;
+  }
+
+  /**
+   * Sets okFn/errFn, the reactions that record an async outcome of a request admitted in `gen` at
+   * `age`: made once per generation and bucket, so a closed breaker allocates no closure per request.
+   */
+  prime(gen: number, age: number): void {
+    if (gen === this.hGen && age === this.hAge) return;
+    this.hGen = gen;
+    this.hAge = age;
+    this.okFn = () => this.after(gen, age, undefined, false);
+    this.errFn = (e: unknown) => this.after(gen, age, e, true);
   }
 
   /**
