@@ -1,4 +1,6 @@
-/** Argument checks shared by the rate limiters (Go's names in the messages). */
+/** Argument checks shared by the rate limiters (Go's names in the messages), and their clock reading. */
+import { clockOf, realClock } from "../internal/clock.js";
+import { liveBubbles } from "../internal/livebubbles.js";
 
 /** A time argument: a Date or epoch milliseconds. @throws TypeError otherwise. */
 export function checkTime(t: Date | number, fn: string): number {
@@ -29,4 +31,12 @@ export function checkPeriod(v: unknown, what: string, fn: string): number {
     throw new RangeError(`rate.${fn}: ${what} must be a positive number of milliseconds, got ${String(v)}`);
   }
   return v;
+}
+
+/**
+ * The caller's clock reading. While no synctest bubble is live no caller can be in one, so the real
+ * clock is read directly, skipping the current-goroutine lookup of `clockOf` (about 7 ns of `allow`).
+ */
+export function nowMs(): number {
+  return liveBubbles === 0 ? realClock.now() : clockOf().now();
 }

@@ -22,7 +22,7 @@ import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { neverDone } from "../internal/ctxwait.js";
 import { type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
 import type { RateLimiter } from "./ratelimiter.js";
-import { checkN, checkTime } from "./check.js";
+import { checkN, checkTime, nowMs } from "./check.js";
 
 /** Limit is the maximum frequency of events, in events per second (Go's rate.Limit). */
 export type Limit = number;
@@ -158,7 +158,7 @@ export class Reservation {
 
   /** delay is delayFrom(now): the milliseconds to wait before acting; {@link InfDuration} if not ok. */
   delay(): number {
-    return this.delayFrom(clockOf().now());
+    return this.delayFrom(nowMs());
   }
 
   /** delayFrom returns the milliseconds from `t` until the reserved action may happen (0: now). */
@@ -170,7 +170,7 @@ export class Reservation {
 
   /** cancel is cancelAt(now). */
   cancel(): void {
-    this.cancelAt(clockOf().now());
+    this.cancelAt(nowMs());
   }
 
   /**
@@ -240,7 +240,7 @@ export class Limiter implements RateLimiter {
   }
   /** The tokens available now (may be negative while reservations are in debt). */
   tokens(): number {
-    return this.#advance(clockOf().now());
+    return this.#advance(nowMs());
   }
   /** The tokens available at time `t`. */
   tokensAt(t: Date | number): number {
@@ -249,7 +249,7 @@ export class Limiter implements RateLimiter {
 
   /** allow reports whether one event may happen now, taking its token if so. Never blocks. */
   allow(): boolean {
-    return this.#take(clockOf().now(), 1);
+    return this.#take(nowMs(), 1);
   }
 
   /**
@@ -263,7 +263,7 @@ export class Limiter implements RateLimiter {
 
   /** reserve is reserveN(now, 1). */
   reserve(): Reservation {
-    return this.#reserve(clockOf().now(), 1, Infinity);
+    return this.#reserve(nowMs(), 1, Infinity);
   }
 
   /**
@@ -312,7 +312,7 @@ export class Limiter implements RateLimiter {
     }
     const err = ctx.err();
     if (err !== undefined) return Promise.reject(err);
-    const t = clockOf().now();
+    const t = nowMs();
     const dl = ctx.deadline();
     const waitLimit = dl === undefined ? Infinity : dl.getTime() - t;
     const r = this.#reserve(t, n, waitLimit);
@@ -387,7 +387,7 @@ export class Limiter implements RateLimiter {
 
   /** setLimit is setLimitAt(now, r). */
   setLimit(r: Limit): void {
-    this.setLimitAt(clockOf().now(), r);
+    this.setLimitAt(nowMs(), r);
   }
   /**
    * setLimitAt sets a new limit, after advancing the bucket to `t`. Reservations made earlier keep their
@@ -402,7 +402,7 @@ export class Limiter implements RateLimiter {
   }
   /** setBurst is setBurstAt(now, b). */
   setBurst(b: number): void {
-    this.setBurstAt(clockOf().now(), b);
+    this.setBurstAt(nowMs(), b);
   }
   /** setBurstAt sets a new burst size, after advancing the bucket to `t`. @throws RangeError on a bad burst. */
   setBurstAt(t: Date | number, b: number): void {

@@ -17,7 +17,7 @@ import { type Context, afterFunc } from "../context/index.js";
 import { type TimerHandle, clockOf } from "../internal/clock.js";
 import { neverDone } from "../internal/ctxwait.js";
 import { type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
-import { checkN, checkPeriod, checkSize, checkTime } from "./check.js";
+import { checkN, checkPeriod, checkSize, checkTime, nowMs } from "./check.js";
 import type { Limit } from "./limiter.js";
 import type { RateLimiter } from "./ratelimiter.js";
 
@@ -72,7 +72,7 @@ class Queued implements RateLimiter {
   ) {}
 
   allow(): boolean {
-    return this.#queued === 0 && this.algo.take(clockOf().now(), 1);
+    return this.#queued === 0 && this.algo.take(nowMs(), 1);
   }
 
   allowN(t: Date, n: number): boolean {
@@ -130,7 +130,7 @@ class Queued implements RateLimiter {
   /** Admits every waiter at the head that fits now, then re-arms the timer for the new head. */
   #run(): void {
     this.#timer = undefined;
-    const now = clockOf().now();
+    const now = nowMs();
     const q = this.#q;
     while (this.#head < q.length) {
       const w = q[this.#head]!;
