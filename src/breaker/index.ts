@@ -26,6 +26,32 @@ export {
   type State,
 } from "./settings.js";
 
+/** What both local breakers share: the state machine, its name, state and counts. */
+abstract class LocalBreaker {
+  /** @internal */
+  protected readonly core: Core;
+
+  /** Makes a breaker from `settings` (gobreaker's NewCircuitBreaker). @throws RangeError on bad numbers. */
+  constructor(settings?: Settings) {
+    this.core = newCore(settings);
+  }
+
+  /** The breaker's name. */
+  get name(): string {
+    return this.core.s.name;
+  }
+
+  /** The current state, after applying any timeout or interval that has passed. */
+  state(): State {
+    return stateName(this.core.current());
+  }
+
+  /** A copy of the current generation's counts (not advanced by the clock, as in Go). */
+  counts(): Counts {
+    return this.core.view();
+  }
+}
+
 /**
  * CircuitBreaker is gobreaker's CircuitBreaker: a state machine that refuses requests likely to fail.
  *
@@ -40,28 +66,7 @@ export {
  * console.log(err === ErrOpenState); // true
  * ```
  */
-export class CircuitBreaker<T = unknown> {
-  readonly #core: Core;
-
-  /** Makes a breaker from `settings` (gobreaker's NewCircuitBreaker). @throws RangeError on bad numbers. */
-  constructor(settings?: Settings) {
-    this.#core = newCore(settings);
-  }
-
-  /** The breaker's name. */
-  get name(): string {
-    return this.#core.s.name;
-  }
-
-  /** The current state, after applying any timeout or interval that has passed. */
-  state(): State {
-    return stateName(this.#core.current());
-  }
-
-  /** A copy of the current generation's counts (not advanced by the clock, as in Go). */
-  counts(): Counts {
-    return this.#core.view();
-  }
+export class CircuitBreaker<T = unknown> extends LocalBreaker {
 
   /**
    * execute runs `fn` if the breaker admits it and resolves or rejects with its outcome, which it
@@ -73,7 +78,7 @@ export class CircuitBreaker<T = unknown> {
    * the breaker changed generation is ignored.
    */
   execute(fn: () => T | Promise<T>): Promise<T> {
-    const c = this.#core;
+    const c = this.core;
     let gen: number;
     try {
       gen = c.before();
@@ -114,24 +119,7 @@ export class CircuitBreaker<T = unknown> {
  * console.log(cb.counts().totalSuccesses); // 1
  * ```
  */
-export class TwoStepCircuitBreaker {
-  readonly #core: Core;
-  /** Makes a two-step breaker from `settings`. @throws RangeError on bad numbers. */
-  constructor(settings?: Settings) {
-    this.#core = newCore(settings);
-  }
-  /** The breaker's name. */
-  get name(): string {
-    return this.#core.s.name;
-  }
-  /** The current state. */
-  state(): State {
-    return stateName(this.#core.current());
-  }
-  /** A copy of the current counts. */
-  counts(): Counts {
-    return this.#core.view();
-  }
+export class TwoStepCircuitBreaker extends LocalBreaker {
   /**
    * allow admits a request and returns `done`, to be called once with its outcome: `true` for success,
    * `false` for failure (gobreaker v2.3). Any other value is taken as gobreaker v2.4's error value —
@@ -140,7 +128,7 @@ export class TwoStepCircuitBreaker {
    * @throws ErrOpenState or ErrTooManyRequests when the request is refused.
    */
   allow(): (success: boolean) => void {
-    const c = this.#core;
+    const c = this.core;
     const gen = c.before();
     const age = c.reqAge;
     return (outcome: unknown) => {

@@ -1,7 +1,7 @@
 /**
  * The breaker's settings, counts, states and errors, and gobreaker's defaulting of the settings.
  */
-import { Core, type Resolved, type StateNum } from "../internal/breaker.js";
+import { Core, type CountsView, type Resolved, type StateNum } from "../internal/breaker.js";
 
 /** A breaker's state, as gobreaker's `State.String()` spells it. */
 export type State = "closed" | "half-open" | "open";
@@ -14,14 +14,7 @@ export const stateName = (s: StateNum): State => NAMES[s];
  * Counts holds the numbers of requests and their outcomes in the current generation (gobreaker's
  * Counts). A breaker with `isExcluded` also reports `totalExclusions` (gobreaker v2.4).
  */
-export interface Counts {
-  requests: number;
-  totalSuccesses: number;
-  totalFailures: number;
-  consecutiveSuccesses: number;
-  consecutiveFailures: number;
-  totalExclusions?: number;
-}
+export type Counts = CountsView;
 
 /**
  * Settings configures a breaker (gobreaker's Settings; durations in milliseconds).

@@ -166,105 +166,165 @@ function reserve(lim: Limiter, [t, n, act, ok]: ReqRow): Reservation {
   return r;
 }
 
+/** One step of a reservation table: reserve (optionally naming the result), cancel a named one, set, allow. */
+type Step =
+  | ["reserve", t: Date, n: number, act: Date | undefined, ok: boolean, as?: string]
+  | ["cancel", name: string, t: Date]
+  | ["setLimit", t: Date, r: number]
+  | ["setBurst", t: Date, b: number]
+  | ["allow", t: Date, toks: number, n: number, ok: boolean];
+
+// Go's TestSimpleReserve … TestReserveSetLimitCancel, one row each: [name, limit, burst, steps].
+const reserveTable: [string, number, number, Step[]][] = [
+  ["simple", 10, 2, [["reserve", T0, 2, T0, true], ["reserve", T0, 2, T2, true], ["reserve", T3, 2, T4, true]]],
+  [
+    "mix: n > burst fails, debt refuses allow",
+    10,
+    2,
+    [
+      ["reserve", T0, 3, T1, false],
+      ["reserve", T0, 2, T0, true],
+      ["allow", T1, 1, 2, false],
+      ["reserve", T1, 2, T2, true],
+      ["allow", T1, -1, 1, false],
+      ["allow", T3, 1, 1, true],
+    ],
+  ],
+  [
+    "cancel of a not-ok reservation has no effect",
+    10,
+    2,
+    [["reserve", T0, 2, T0, true], ["reserve", T0, 3, T3, false, "r"], ["cancel", "r", T0], ["reserve", T0, 2, T2, true]],
+  ],
+  [
+    "cancel the last reservation: all tokens back",
+    10,
+    2,
+    [["reserve", T0, 2, T0, true], ["reserve", T0, 2, T2, true, "r"], ["cancel", "r", T1], ["reserve", T1, 2, T2, true]],
+  ],
+  [
+    "cancel too late: no effect",
+    10,
+    2,
+    [["reserve", T0, 2, T0, true], ["reserve", T0, 2, T2, true, "r"], ["cancel", "r", T3], ["reserve", T3, 2, T4, true]],
+  ],
+  [
+    "cancel with later reservations: 0 tokens back",
+    10,
+    2,
+    [
+      ["reserve", T0, 2, T0, true],
+      ["reserve", T0, 1, T1, true, "r"],
+      ["reserve", T0, 1, T2, true],
+      ["cancel", "r", T0],
+      ["reserve", T0, 1, T3, true],
+    ],
+  ],
+  [
+    "cancel: 1 token back",
+    10,
+    2,
+    [
+      ["reserve", T0, 2, T0, true],
+      ["reserve", T0, 2, T2, true, "r"],
+      ["reserve", T0, 1, T3, true],
+      ["cancel", "r", T2],
+      ["reserve", T2, 2, T4, true],
+    ],
+  ],
+  [
+    "cancel several: 1, then 2 back as if C was never reserved",
+    10,
+    4,
+    [
+      ["reserve", T0, 4, T0, true],
+      ["reserve", T0, 3, T3, true, "a"],
+      ["reserve", T0, 1, T4, true],
+      ["reserve", T0, 1, T5, true, "c"],
+      ["cancel", "c", T1],
+      ["cancel", "a", T1],
+      ["reserve", T1, 3, T5, true],
+    ],
+  ],
+  [
+    "reserve jumping back; n > burst leaves the state alone",
+    10,
+    2,
+    [
+      ["reserve", T1, 2, T1, true],
+      ["reserve", T0, 1, T1, true],
+      ["reserve", T2, 2, T3, true],
+      ["reserve", T0, 3, undefined, false],
+      ["reserve", T2, 1, T4, true],
+      ["reserve", T2, 1, T5, true],
+    ],
+  ],
+  [
+    "reserve jumping back, then cancel: 1 token back",
+    10,
+    2,
+    [
+      ["reserve", T1, 2, T1, true],
+      ["reserve", T1, 2, T3, true, "r"],
+      ["reserve", T1, 1, T4, true],
+      ["cancel", "r", T0],
+      ["reserve", T1, 2, T4, true],
+    ],
+  ],
+  [
+    "setLimitAt after reservations",
+    5,
+    2,
+    [["reserve", T0, 2, T0, true], ["reserve", T0, 2, T4, true], ["setLimit", T2, 10], ["reserve", T2, 1, T4, true]],
+  ],
+  [
+    "setBurstAt after reservations",
+    5,
+    2,
+    [["reserve", T0, 2, T0, true], ["reserve", T0, 2, T4, true], ["setBurst", T3, 4], ["reserve", T0, 4, T9, true]],
+  ],
+  [
+    "setLimitAt, then cancel: 2 tokens back",
+    5,
+    2,
+    [
+      ["reserve", T0, 2, T0, true],
+      ["reserve", T0, 2, T4, true, "r"],
+      ["setLimit", T2, 10],
+      ["cancel", "r", T2],
+      ["reserve", T2, 2, T3, true],
+    ],
+  ],
+];
+
 describe("rate.Limiter.reserveN and Reservation.cancelAt (TestSimpleReserve … TestReserveSetLimitCancel)", () => {
-  test("simple", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 2, T2, true]);
-    reserve(lim, [T3, 2, T4, true]);
-  });
-  test("mix", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 3, T1, false]); // n > burst
-    reserve(lim, [T0, 2, T0, true]);
-    run(lim, [[T1, 1, 2, false]]);
-    reserve(lim, [T1, 2, T2, true]);
-    run(lim, [[T1, -1, 1, false]]); // in debt
-    run(lim, [[T3, 1, 1, true]]);
-  });
-  test("cancel of a not-ok reservation has no effect", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 3, T3, false]).cancelAt(T0);
-    reserve(lim, [T0, 2, T2, true]);
-  });
-  test("cancel the last reservation: all tokens back", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 2, T2, true]).cancelAt(T1);
-    reserve(lim, [T1, 2, T2, true]);
-  });
-  test("cancel too late: no effect", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 2, T2, true]).cancelAt(T3);
-    reserve(lim, [T3, 2, T4, true]);
-  });
-  test("cancel with later reservations: 0 tokens back", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    const r = reserve(lim, [T0, 1, T1, true]);
-    reserve(lim, [T0, 1, T2, true]);
-    r.cancelAt(T0);
-    reserve(lim, [T0, 1, T3, true]);
-  });
-  test("cancel: 1 token back", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    const r = reserve(lim, [T0, 2, T2, true]);
-    reserve(lim, [T0, 1, T3, true]);
-    r.cancelAt(T2);
-    reserve(lim, [T2, 2, T4, true]);
-  });
-  test("cancel several", () => {
-    const lim = new Limiter(10, 4);
-    reserve(lim, [T0, 4, T0, true]);
-    const a = reserve(lim, [T0, 3, T3, true]);
-    reserve(lim, [T0, 1, T4, true]);
-    const c = reserve(lim, [T0, 1, T5, true]);
-    c.cancelAt(T1); // 1 token back
-    a.cancelAt(T1); // 2 tokens back, as if C was never reserved
-    reserve(lim, [T1, 3, T5, true]);
-  });
-  test("reserve jumping back", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T1, 2, T1, true]);
-    reserve(lim, [T0, 1, T1, true]);
-    reserve(lim, [T2, 2, T3, true]);
-    reserve(lim, [T0, 3, undefined, false]); // n > burst leaves the state alone
-    reserve(lim, [T2, 1, T4, true]);
-    reserve(lim, [T2, 1, T5, true]);
-  });
-  test("reserve jumping back, then cancel", () => {
-    const lim = new Limiter(10, 2);
-    reserve(lim, [T1, 2, T1, true]);
-    const r = reserve(lim, [T1, 2, T3, true]);
-    reserve(lim, [T1, 1, T4, true]);
-    r.cancelAt(T0); // 1 token back
-    reserve(lim, [T1, 2, T4, true]);
-  });
-  test("setLimitAt after reservations", () => {
-    const lim = new Limiter(5, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 2, T4, true]);
-    lim.setLimitAt(T2, 10);
-    reserve(lim, [T2, 1, T4, true]);
-  });
-  test("setBurstAt after reservations", () => {
-    const lim = new Limiter(5, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    reserve(lim, [T0, 2, T4, true]);
-    lim.setBurstAt(T3, 4);
-    reserve(lim, [T0, 4, T9, true]);
-  });
-  test("setLimitAt, then cancel: 2 tokens back", () => {
-    const lim = new Limiter(5, 2);
-    reserve(lim, [T0, 2, T0, true]);
-    const r = reserve(lim, [T0, 2, T4, true]);
-    lim.setLimitAt(T2, 10);
-    r.cancelAt(T2);
-    reserve(lim, [T2, 2, T3, true]);
-  });
+  for (const [name, r, b, steps] of reserveTable) {
+    test(name, () => {
+      const lim = new Limiter(r, b);
+      const named = new Map<string, Reservation>();
+      for (const st of steps) {
+        switch (st[0]) {
+          case "reserve": {
+            const res = reserve(lim, [st[1], st[2], st[3], st[4]]);
+            if (st[5] !== undefined) named.set(st[5], res);
+            break;
+          }
+          case "cancel":
+            named.get(st[1])!.cancelAt(st[2]);
+            break;
+          case "setLimit":
+            lim.setLimitAt(st[1], st[2]);
+            break;
+          case "setBurst":
+            lim.setBurstAt(st[1], st[2]);
+            break;
+          case "allow":
+            run(lim, [[st[1], st[2], st[3], st[4]]]);
+            break;
+        }
+      }
+    });
+  }
   test("a wait limit (TestReserveMax, through allowN and waitN's deadline)", () => {
     const lim = new Limiter(10, 2);
     assert.equal(lim.allowN(T0, 2), true);
