@@ -419,6 +419,65 @@ describe("rate.Limiter.waitN (TestWaitSimple, TestWaitCancel, TestWaitTimeout, T
       ]);
     });
   });
+  test("cancelled waiters in the middle of the line are skipped; the others keep their times", async () => {
+    await synctest.test(async () => {
+      const lim = new Limiter(10, 1);
+      lim.allow();
+      const start = time.now().getTime();
+      const got: [number, unknown][] = [];
+      const done = new Chan<void>(6);
+      const cancels: (() => void)[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [ctx, cancel] = context.withCancel(bg);
+        cancels.push(cancel);
+        go(async () => {
+          const r = await lim.wait(ctx).then(
+            () => time.now().getTime() - start,
+            (e: unknown) => e,
+          );
+          got.push([i, r]);
+          await done.send();
+        });
+      }
+      await synctest.wait();
+      cancels[1]();
+      cancels[3]();
+      for (let i = 0; i < 6; i++) await done.recv();
+      got.sort((a, b) => a[0] - b[0]);
+      // Not the last reservations, so no refund moves the others (Go's rule): 0, 2, 4, 5 keep 100/300/500/600 ms.
+      assert.deepEqual(got, [
+        [0, 100],
+        [1, context.Canceled],
+        [2, 300],
+        [3, context.Canceled],
+        [4, 500],
+        [5, 600],
+      ]);
+    });
+  });
+  test("after setLimit, a later reservation due earlier is released first (the heap orders by time)", async () => {
+    await synctest.test(async () => {
+      const lim = new Limiter(1, 1);
+      lim.allow();
+      const order: string[] = [];
+      const done = new Chan<void>(2);
+      go(async () => {
+        await lim.wait(bg); // due in 1 s at the old rate
+        order.push("slow");
+        await done.send();
+      });
+      await synctest.wait();
+      lim.setLimit(1000); // the debt of 1 token is now worth 1 ms
+      go(async () => {
+        await lim.wait(bg);
+        order.push("fast");
+        await done.send();
+      });
+      await done.recv();
+      await done.recv();
+      assert.deepEqual(order, ["fast", "slow"]);
+    });
+  });
   test("accuracy: r = 100/s, b = 10, 64 closed-loop callers for 10 s admit exactly 1,010", async () => {
     await synctest.test(async () => {
       const lim = new Limiter(100, 10);
