@@ -129,7 +129,7 @@ class Queued implements RateLimiter {
 
   /** Admits every waiter at the head that fits now, then re-arms the timer for the new head. */
   #run(): void {
-    this.#timer = undefined;
+    this.#clearTimer(); // fired (a no-op then), or a cancelled head's: either way it is replaced below
     const now = nowMs();
     const q = this.#q;
     while (this.#head < q.length) {

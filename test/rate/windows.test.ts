@@ -2,7 +2,7 @@
 // behind RateLimiter, in virtual time; a contract suite run against every limiter, then each one's edges.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { go, Chan } from "../../src/index.js";
+import { go, Chan, runtime } from "../../src/index.js";
 import * as synctest from "../../src/synctest/index.js";
 import * as time from "../../src/time/index.js";
 import * as context from "../../src/context/index.js";
@@ -82,6 +82,26 @@ for (const [name, make] of factories) {
       const [ctx, cancel] = context.withCancel(bg);
       cancel();
       await assert.rejects(lim.wait(ctx), (e) => e === context.Canceled);
+    });
+    test("cancelled waits on the real clock leave no goroutine, timer or listener behind", async () => {
+      const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      const g0 = runtime.numGoroutine();
+      const t0 = timers();
+      const lim = make();
+      while (lim.allow());
+      const cancels: (() => void)[] = [];
+      const waits: Promise<unknown>[] = [];
+      for (let i = 0; i < 20; i++) {
+        const [ctx, cancel] = context.withCancel(bg);
+        cancels.push(cancel);
+        waits.push(lim.wait(ctx).catch((e: unknown) => e));
+      }
+      assert.ok(timers() > t0, "someone waits on a timer");
+      for (const c of cancels.reverse()) c();
+      assert.ok((await Promise.all(waits)).every((e) => e === context.Canceled));
+      await new Promise((r) => setImmediate(r));
+      assert.ok(timers() <= t0, `timers left: ${timers()} > ${t0}`);
+      assert.ok(runtime.numGoroutine() <= g0);
     });
     test("bad n is a RangeError", () => {
       const lim = make();
