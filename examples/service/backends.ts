@@ -1,0 +1,62 @@
+/**
+ * Two simulated downstream services the catalogue calls for every product page: `pricing` (quotes a
+ * discount; flaky on purpose: a configurable share of calls fail after their latency) and `inventory`
+ * (stock levels; reliable). Both honour the caller's context: a cancelled request stops waiting at once.
+ */
+import { select, recv } from "../../src/index.js";
+import type { Context } from "../../src/context/index.js";
+import * as time from "../../src/time/index.js";
+
+/** How a simulated backend behaves. */
+export interface BackendOptions {
+  /** Mean latency in ms (each call takes 0.5×–1.5× of it). */
+  latency: number;
+  /** Share of calls that fail, 0..1. */
+  failureRate: number;
+}
+
+/** A failed backend call, as an HTTP client would see a 503. */
+export class BackendError extends Error {
+  override name = "BackendError";
+  constructor(readonly backend: string) {
+    super(`${backend}: 503 service unavailable`);
+  }
+}
+
+/** A simulated backend; `calls` and `failures` count what reached it. */
+export class Backend<T> {
+  calls = 0;
+  failures = 0;
+  constructor(
+    readonly name: string,
+    public options: BackendOptions,
+    private readonly answer: (id: number) => T,
+  ) {}
+
+  /** Calls the backend for product `id`; rejects with the context's error if it ends first. */
+  async call(ctx: Context, id: number): Promise<T> {
+    this.calls++;
+    const { latency, failureRate } = this.options;
+    const wait = latency * (0.5 + Math.random());
+    const ok = await select([recv(time.after(wait), () => true), recv(ctx.done(), () => false)]);
+    if (!ok) throw ctx.err();
+    if (Math.random() < failureRate) {
+      this.failures++;
+      throw new BackendError(this.name);
+    }
+    return this.answer(id);
+  }
+}
+
+/** A quote from the pricing backend: a discount in percent. */
+export interface Quote {
+  discount: number;
+}
+
+export function pricing(options: BackendOptions): Backend<Quote> {
+  return new Backend("pricing", options, (id) => ({ discount: (id * 7) % 30 }));
+}
+
+export function inventory(options: BackendOptions): Backend<{ stock: number }> {
+  return new Backend("inventory", options, (id) => ({ stock: (id * 13) % 50 }));
+}
