@@ -1,0 +1,441 @@
+/**
+ * `goroutine/pipeline`: Go's pipeline idioms as ready stages — generator, map with fan-out, filter,
+ * fan-in, tee, batch, take and orDone.
+ *
+ * Every stage is goroutines connected by channels. It takes a Context, returns its output channel (it
+ * owns it: nobody else sends on or closes it), and closes it when its input is closed and drained or
+ * the context is done. Every send and receive of a stage also watches `ctx.done()`, so cancelling the
+ * context ends every stage built on it: no goroutine is left blocked on a send after the consumer quit.
+ *
+ * Values are never dropped while the context is live: each value received is sent on (or, for `filter`,
+ * deliberately left out; for `take`, not received at all). Once the context is done, values in flight
+ * are abandoned and `ctx.err()` says so.
+ *
+ * **Errors**: a stage function (`map`'s `fn`, `filter`'s `pred`, `generate`'s iterator) that throws
+ * cancels the pipeline. When the context comes from `errgroup.withContext`, the stage goroutines run in
+ * that group: the error is the group's (`wait` rejects with it) and the group cancels the context.
+ * Otherwise the stage cancels its context (any context made by `withCancel`, `withTimeout`… — or a value
+ * context over one) with the error as its cause: `context.cause(ctx)` returns it. With a context that
+ * cannot be cancelled (`background()`), the error is a panic of the stage's goroutine, as in Go.
+ */
+import { Chan } from "../internal/chan.js";
+import { recv, select } from "../select.js";
+import { type Context } from "../context/index.js";
+import { Timer } from "../time/timer.js";
+import { STOP, checkStage, isThenable, recvCtx, sendCtx, spawnStage } from "../internal/stage.js";
+
+/** Options of {@link map}. */
+export interface MapOptions {
+  /** How many goroutines run `fn` at once (fan-out); default 1. */
+  workers?: number;
+  /** Emit results in input order (default false: in completion order). */
+  ordered?: boolean;
+}
+
+function checkFn(name: string, fn: unknown): void {
+  if (typeof fn !== "function") throw new TypeError(`pipeline: ${name} expects a function, got ${typeof fn}`);
+}
+
+function checkCount(name: string, what: string, n: unknown, min: number): number {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
+    throw new RangeError(`pipeline: ${name} ${what} must be a whole number ≥ ${min}, got ${String(n)}`);
+  }
+  return n;
+}
+
+/**
+ * generate sends the values of `src` (an iterable or async iterable) on the returned channel, then
+ * closes it. If the context is done first it stops (and returns the iterator, running its `finally`).
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const out: number[] = [];
+ * for await (const v of pipeline.generate(context.background(), [1, 2, 3])) out.push(v);
+ * console.log(out); // [1, 2, 3]
+ * ```
+ */
+export function generate<T>(ctx: Context, src: Iterable<T> | AsyncIterable<T>): Chan<T> {
+  checkStage("generate", ctx);
+  if (src === null || typeof src !== "object" || !(Symbol.iterator in src || Symbol.asyncIterator in src)) {
+    throw new TypeError("pipeline: generate expects an iterable or async iterable");
+  }
+  const out = new Chan<T>();
+  spawnStage(ctx, async () => {
+    try {
+      if (Symbol.iterator in src) {
+        for (const v of src) {
+          const s = sendCtx(ctx, out, v);
+          if (!(s === true || (s !== false && (await s)))) return;
+        }
+      } else {
+        for await (const v of src) if (!(await sendCtx(ctx, out, v))) return;
+      }
+    } finally {
+      out.close();
+    }
+  });
+  return out;
+}
+
+/**
+ * map sends `fn(v)` for every value `v` of `input`. With `workers: n`, n goroutines run `fn` at once
+ * (fan-out); results come in completion order, or in input order with `ordered: true` (then at most
+ * about 2n values are in flight, so a slow value holds back the ones behind it, never memory). `fn` may
+ * be async. The output is closed once the input is drained and every result sent, or ctx is done.
+ *
+ * **Cancellation**: when ctx is done every goroutine of the stage returns; results not yet sent are
+ * abandoned. A throwing `fn` cancels the pipeline (see the module's Errors).
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const ctx = context.background();
+ * const squares = pipeline.map(ctx, pipeline.generate(ctx, [1, 2, 3, 4]), async (n) => n * n, { workers: 3, ordered: true });
+ * const got: number[] = [];
+ * for await (const v of squares) got.push(v);
+ * console.log(got); // [1, 4, 9, 16]
+ * ```
+ */
+export function map<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | PromiseLike<R>, opts?: MapOptions): Chan<R> {
+  checkStage("map", ctx, input);
+  checkFn("map", fn);
+  const workers = checkCount("map", "workers", opts?.workers ?? 1, 1);
+  const out = new Chan<R>();
+  if (opts?.ordered === true && workers > 1) orderedMap(ctx, input, fn, workers, out);
+  else unorderedMap(ctx, input, fn, workers, out, false);
+  return out;
+}
+
+/** n workers read `input` and send on `out`; the last one to return closes it. */
+function unorderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => unknown, workers: number, out: Chan<R>, isFilter: boolean): void {
+  let open = workers;
+  const body = async (): Promise<void> => {
+    try {
+      for (;;) {
+        let v = recvCtx(ctx, input);
+        if (isThenable(v)) v = await v;
+        if (v === STOP) return;
+        let r = fn(v);
+        if (isThenable(r)) r = await r;
+        if (isFilter) {
+          if (!r) continue;
+          r = v;
+        }
+        const s = sendCtx(ctx, out, r);
+        if (!(s === true || (s !== false && (await s)))) return;
+      }
+    } finally {
+      if (--open === 0) out.close();
+    }
+  };
+  for (let i = 0; i < workers; i++) spawnStage(ctx, body);
+}
+
+/** A value on its way through an ordered map: its result arrives on `ch` (capacity 1). */
+class Slot<T, R> {
+  readonly ch = new Chan<R>(1);
+  constructor(readonly v: T) {}
+}
+
+/**
+ * Ordered fan-out, Go's "channel of futures": a reader gives each value a slot and sends the slot both
+ * to the workers and (in input order) to the emitter, which waits for each slot's result in turn.
+ * `order` is buffered to `workers`, which bounds how far results can run ahead of the slowest one.
+ */
+function orderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | PromiseLike<R>, workers: number, out: Chan<R>): void {
+  const work = new Chan<Slot<T, R>>(workers);
+  const order = new Chan<Slot<T, R>>(workers);
+  spawnStage(ctx, async () => {
+    try {
+      for (;;) {
+        let v = recvCtx(ctx, input);
+        if (isThenable(v)) v = await v;
+        if (v === STOP) return;
+        const slot = new Slot<T, R>(v);
+        if (!(await sendCtx(ctx, order, slot)) || !(await sendCtx(ctx, work, slot))) return;
+      }
+    } finally {
+      work.close();
+      order.close();
+    }
+  });
+  for (let i = 0; i < workers; i++) {
+    spawnStage(ctx, async () => {
+      for (;;) {
+        let slot = recvCtx(ctx, work);
+        if (isThenable(slot)) slot = await slot;
+        if (slot === STOP) return;
+        let r = fn(slot.v);
+        if (isThenable(r)) r = await r;
+        slot.ch.trySend(r); // capacity 1, one value: never blocks
+      }
+    });
+  }
+  spawnStage(ctx, async () => {
+    try {
+      for (;;) {
+        let slot = recvCtx(ctx, order);
+        if (isThenable(slot)) slot = await slot;
+        if (slot === STOP) return;
+        let r = recvCtx(ctx, slot.ch);
+        if (isThenable(r)) r = await r;
+        if (r === STOP) return;
+        const s = sendCtx(ctx, out, r);
+        if (!(s === true || (s !== false && (await s)))) return;
+      }
+    } finally {
+      out.close();
+    }
+  });
+}
+
+/**
+ * filter sends on the values of `input` for which `pred` (possibly async) is truthy, in order.
+ * **Cancellation** and errors as {@link map}.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const ctx = context.background();
+ * const even = pipeline.filter(ctx, pipeline.generate(ctx, [1, 2, 3, 4]), (n) => n % 2 === 0);
+ * const got: number[] = [];
+ * for await (const v of even) got.push(v);
+ * console.log(got); // [2, 4]
+ * ```
+ */
+export function filter<T>(ctx: Context, input: Chan<T>, pred: (value: T) => unknown): Chan<T> {
+  checkStage("filter", ctx, input);
+  checkFn("filter", pred);
+  const out = new Chan<T>();
+  unorderedMap(ctx, input, pred, 1, out, true);
+  return out;
+}
+
+/**
+ * merge (fan-in) forwards every value of every input to one output, closed once all inputs are closed
+ * and drained (or ctx is done). Each input's values keep their order; across inputs, they interleave.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const ctx = context.background();
+ * const all = pipeline.merge(ctx, pipeline.generate(ctx, [1, 2]), pipeline.generate(ctx, [3]));
+ * let sum = 0;
+ * for await (const v of all) sum += v;
+ * console.log(sum); // 6
+ * ```
+ */
+export function merge<T>(ctx: Context, ...inputs: Chan<T>[]): Chan<T> {
+  checkStage("merge", ctx);
+  for (const i of inputs) checkStage("merge", ctx, i);
+  const out = new Chan<T>();
+  if (inputs.length === 0) {
+    out.close();
+    return out;
+  }
+  let open = inputs.length;
+  for (const input of inputs) {
+    spawnStage(ctx, async () => {
+      try {
+        for (;;) {
+          let v = recvCtx(ctx, input);
+          if (isThenable(v)) v = await v;
+          if (v === STOP) return;
+          const s = sendCtx(ctx, out, v);
+          if (!(s === true || (s !== false && (await s)))) return;
+        }
+      } finally {
+        if (--open === 0) out.close();
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * tee sends every value of `input` on each of `n` outputs (default 2), in order. A value goes to the
+ * next output only once the previous one took it, so the slowest consumer sets the pace (Go's tee).
+ *
+ * @example
+ * ```ts
+ * import { go } from "goroutine";
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const ctx = context.background();
+ * const [a, b] = pipeline.tee(ctx, pipeline.generate(ctx, [1, 2]));
+ * const left: number[] = [];
+ * go(async () => { for await (const v of a) left.push(v); });
+ * const right: number[] = [];
+ * for await (const v of b) right.push(v);
+ * console.log(right); // [1, 2]
+ * ```
+ */
+export function tee<T>(ctx: Context, input: Chan<T>, n = 2): Chan<T>[] {
+  checkStage("tee", ctx, input);
+  checkCount("tee", "n", n, 1);
+  const outs: Chan<T>[] = [];
+  for (let i = 0; i < n; i++) outs.push(new Chan<T>());
+  spawnStage(ctx, async () => {
+    try {
+      for (;;) {
+        let v = recvCtx(ctx, input);
+        if (isThenable(v)) v = await v;
+        if (v === STOP) return;
+        for (const o of outs) if (!(await sendCtx(ctx, o, v))) return;
+      }
+    } finally {
+      for (const o of outs) o.close();
+    }
+  });
+  return outs;
+}
+
+const FLUSH: unique symbol = Symbol("pipeline.flush");
+
+/**
+ * batch groups the values of `input` into arrays of `size`, sending a shorter one when `maxWait`
+ * milliseconds have passed since the first value of the batch arrived (`Infinity`: never), and the
+ * last, partial batch when the input is closed — no value is dropped while ctx is live. The timer is
+ * the library's (virtual inside `synctest.test`).
+ *
+ * **Cancellation**: once ctx is done the partial batch is abandoned and the output closed.
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const ctx = context.background();
+ * const got: number[][] = [];
+ * for await (const b of pipeline.batch(ctx, pipeline.generate(ctx, [1, 2, 3, 4, 5]), 2, 100)) got.push(b);
+ * console.log(got); // [[1, 2], [3, 4], [5]]
+ * ```
+ */
+export function batch<T>(ctx: Context, input: Chan<T>, size: number, maxWait: number): Chan<T[]> {
+  checkStage("batch", ctx, input);
+  checkCount("batch", "size", size, 1);
+  if (typeof maxWait !== "number" || Number.isNaN(maxWait) || maxWait < 0) {
+    throw new RangeError(`pipeline: batch maxWait must be a duration ≥ 0, got ${String(maxWait)}`);
+  }
+  const out = new Chan<T[]>();
+  const timed = Number.isFinite(maxWait);
+  spawnStage(ctx, async () => {
+    let buf: T[] = [];
+    let timer: Timer | undefined;
+    const flush = async (): Promise<boolean> => {
+      timer?.stop();
+      const b = buf;
+      buf = [];
+      return sendCtx(ctx, out, b);
+    };
+    try {
+      for (;;) {
+        let v: T | typeof STOP | typeof FLUSH;
+        if (buf.length === 0 || !timed) {
+          const r = recvCtx(ctx, input);
+          v = isThenable(r) ? await r : r;
+        } else {
+          if (ctx.err() !== undefined) return;
+          const r = input.tryRecv();
+          if (r !== undefined) v = r[1] ? (r[0] as T) : STOP;
+          else {
+            v = await select<T | typeof STOP | typeof FLUSH>([
+              recv(input, (x, ok): T | typeof STOP => (ok ? (x as T) : STOP)),
+              recv(timer!.c, (): typeof FLUSH => FLUSH),
+              recv(ctx.done(), (): typeof STOP => STOP),
+            ]);
+          }
+        }
+        if (v === FLUSH) {
+          if (!(await flush())) return;
+          continue;
+        }
+        if (v === STOP) {
+          if (ctx.err() === undefined && buf.length > 0) await flush(); // input closed: send the rest
+          return;
+        }
+        buf.push(v);
+        if (buf.length >= size) {
+          if (!(await flush())) return;
+        } else if (buf.length === 1 && timed) {
+          if (timer === undefined) timer = new Timer(maxWait);
+          else timer.reset(maxWait);
+        }
+      }
+    } finally {
+      timer?.stop();
+      out.close();
+    }
+  });
+  return out;
+}
+
+/**
+ * take forwards the first `n` values of `input`, then closes its output and stops receiving. The stages
+ * upstream then stay blocked on their sends until ctx is cancelled, as in Go: cancel the context when
+ * you are done (`try { … } finally { cancel(); }`).
+ *
+ * @example
+ * ```ts
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const [ctx, cancel] = context.withCancel(context.background());
+ * const got: number[] = [];
+ * for await (const v of pipeline.take(ctx, pipeline.generate(ctx, [1, 2, 3, 4]), 2)) got.push(v);
+ * cancel(); // releases the generator, blocked on its third send
+ * console.log(got); // [1, 2]
+ * ```
+ */
+export function take<T>(ctx: Context, input: Chan<T>, n: number): Chan<T> {
+  checkStage("take", ctx, input);
+  checkCount("take", "n", n, 0);
+  const out = new Chan<T>();
+  spawnStage(ctx, async () => {
+    try {
+      for (let i = 0; i < n; i++) {
+        let v = recvCtx(ctx, input);
+        if (isThenable(v)) v = await v;
+        if (v === STOP) return;
+        if (!(await sendCtx(ctx, out, v))) return;
+      }
+    } finally {
+      out.close();
+    }
+  });
+  return out;
+}
+
+/**
+ * orDone is `input` as an async iterable that also ends when ctx is done (Go's or-done channel), so a
+ * `for await` over a channel someone else owns cannot hang after cancellation. It starts no goroutine;
+ * breaking out of the loop leaves the channel as it was (no value consumed beyond those iterated).
+ *
+ * @example
+ * ```ts
+ * import { Chan } from "goroutine";
+ * import * as context from "goroutine/context";
+ * import * as pipeline from "goroutine/pipeline";
+ * const [ctx, cancel] = context.withCancel(context.background());
+ * const never = new Chan<number>(); // nobody sends or closes
+ * setTimeout(cancel, 1);
+ * for await (const v of pipeline.orDone(ctx, never)) console.log(v);
+ * console.log(ctx.err()?.message); // "context canceled"
+ * ```
+ */
+export function orDone<T>(ctx: Context, input: Chan<T>): AsyncIterable<T> {
+  checkStage("orDone", ctx, input);
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          const v = await recvCtx(ctx, input);
+          return v === STOP ? { done: true, value: undefined } : { done: false, value: v };
+        },
+      };
+    },
+  };
+}
