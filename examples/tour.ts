@@ -50,13 +50,13 @@ const steps: Step[] = [
   {
     title: "Worker pool",
     file: "worker-pool.ts",
-    about: "3 workers share one jobs channel; a sync.WaitGroup closes the results channel when all are done.",
+    about: "3 workers share one jobs channel and a WaitGroup closes the results; then the same with goroutine/pool.",
     run: workerPool,
   },
   {
     title: "Pipeline with fan-out and fan-in",
     file: "pipeline.ts",
-    about: "generate → 3 squarers reading one channel (fan-out) → merge (fan-in); closing flows downstream.",
+    about: "generate → 3 squarers (fan-out) → merge (fan-in) by hand; then goroutine/pipeline stages, cancelled cleanly.",
     run: pipeline,
   },
   {
