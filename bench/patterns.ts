@@ -11,7 +11,8 @@
  *   `onIdle()`.
  * - iter: `iter.map(items, fn, { maxGoroutines: 8 })` vs `pMap(items, fn, { concurrency: 8 })`.
  * - pipeline: `pipeline.map(ctx, pipeline.generate(ctx, items), fn, { workers: 4, ordered: true })`
- *   drained with `for await`, vs `Readable.from(items).map(fn, { concurrency: 4 })` drained the same way,
+ *   drained with `for await`, with `background()` (never done: stages skip the select on ctx.done()) and
+ *   with a `withCancel` context (every blocking send and receive is a two-case select), vs `Readable.from(items).map(fn, { concurrency: 4 })` drained the same way,
  *   and vs the same ordered 4-worker stage written by hand (generator, channel of futures, 4 workers, no
  *   context checks).
  *
@@ -66,7 +67,14 @@ async function iterPMap(): Promise<void> {
 }
 
 async function pipeOurs(): Promise<void> {
-  const ctx = context.background();
+  await pipeWith(context.background());
+}
+async function pipeOursCancellable(): Promise<void> {
+  const [ctx, cancel] = context.withCancel(context.background());
+  await pipeWith(ctx);
+  cancel();
+}
+async function pipeWith(ctx: context.Context): Promise<void> {
   const out = pipeline.map(ctx, pipeline.generate(ctx, items), double, { workers: 4, ordered: true });
   for await (const v of out) sink += v;
 }
@@ -151,9 +159,13 @@ if (want("iter")) {
   rows.push({ workload: "iter.map, 8 goroutines", ours: r.ours, peer: "p-map(8)", theirs: r.pMap, target: "≥ 1×", ok: (x) => x >= 1 });
 }
 if (want("pipeline")) {
-  const r = await compare({ ours: pipeOurs, readable: pipeReadable, byHand: pipeByHand });
-  rows.push({ workload: "pipeline.map(workers: 4, ordered)", ours: r.ours, peer: "Readable.map(concurrency: 4)", theirs: r.readable, target: "≥ 3×", ok: (x) => x >= 3 });
-  rows.push({ workload: "pipeline.map(workers: 4, ordered)", ours: r.ours, peer: "hand-written channel stage", theirs: r.byHand, target: "ours ≤ 1.5× it", ok: (x) => 1 / x <= 1.5 });
+  const r = await compare({ ours: pipeOurs, cancellable: pipeOursCancellable, readable: pipeReadable, byHand: pipeByHand });
+  const bg = "pipeline.map(workers: 4, ordered), background()";
+  const wc = "pipeline.map(workers: 4, ordered), withCancel ctx";
+  rows.push({ workload: bg, ours: r.ours, peer: "Readable.map(concurrency: 4)", theirs: r.readable, target: "≥ 3×", ok: (x) => x >= 3 });
+  rows.push({ workload: bg, ours: r.ours, peer: "hand-written channel stage", theirs: r.byHand, target: "ours ≤ 1.5× it", ok: (x) => 1 / x <= 1.5 });
+  rows.push({ workload: wc, ours: r.cancellable, peer: "Readable.map(concurrency: 4)", theirs: r.readable, target: "≥ 3×", ok: (x) => x >= 3 });
+  rows.push({ workload: wc, ours: r.cancellable, peer: "hand-written channel stage", theirs: r.byHand, target: "ours ≤ 1.5× it", ok: (x) => 1 / x <= 1.5 });
 }
 
 console.log(`patterns bench: n = ${N}, ${SAMPLES} samples, median ns per item; ratio = peer / ours (> 1: ours faster)`);

@@ -13,7 +13,7 @@
  *   goroutine's panic, as in Go.
  */
 import { go } from "../go.js";
-import { recv, select, send } from "../select.js";
+import { type SelectCase, recv, select, send } from "../select.js";
 import { type Chan } from "./chan.js";
 import { type Context } from "../context/index.js";
 import { CancelCtx, ValueCtx } from "../context/ctx.js";
@@ -29,26 +29,67 @@ function stop(): Stop {
   return STOP;
 }
 
-/** Receives from `ch`, or STOP once it is closed and drained or `ctx` is done. */
-export function recvCtx<T>(ctx: Context, ch: Chan<T>): T | Stop | Promise<T | Stop> {
-  if (ctx.err() !== undefined) return STOP;
-  const r = ch.tryRecv();
-  if (r !== undefined) return r[1] ? (r[0] as T) : STOP;
-  return select([recv(ch, (v, ok) => (ok ? (v as T) : STOP)), recv(ctx.done(), stop)]);
+function pick(v: unknown, ok: boolean): unknown {
+  return ok ? v : STOP;
 }
-
 function yes(): boolean {
   return true;
 }
 function no(): boolean {
   return false;
 }
+function okOrStop<T>(r: [T | undefined, boolean]): T | Stop {
+  return r[1] ? (r[0] as T) : STOP;
+}
 
-/** Sends `v` on `ch`; false (and `v` not sent) if `ctx` is done first. */
-export function sendCtx<T>(ctx: Context, ch: Chan<T>, v: T): boolean | Promise<boolean> {
-  if (ctx.err() !== undefined) return false;
-  if (ch.trySend(v)) return true;
-  return select([send(ch, v, yes), recv(ctx.done(), no)]);
+/**
+ * One stage's view of its context: the done case, built once and reused by every select of the stage
+ * (a case is immutable), and whether the context can be done at all (`background()`'s done channel is
+ * nil: then a plain send or receive does, with no select).
+ */
+export class Watch {
+  readonly never: boolean;
+  readonly doneNo: SelectCase<boolean>;
+  readonly doneStop: SelectCase<Stop>;
+  constructor(readonly ctx: Context) {
+    const d = ctx.done();
+    this.never = d.isNil;
+    this.doneNo = recv(d, no);
+    this.doneStop = recv(d, stop);
+  }
+
+  /** Sends `v` on `ch`; false (and `v` not sent) if the context is done first. */
+  send<T>(ch: Chan<T>, v: T): boolean | Promise<boolean> {
+    if (this.ctx.err() !== undefined) return false;
+    if (ch.trySend(v)) return true;
+    if (this.never) return ch.send(v).then(yes);
+    return select([send(ch, v, yes), this.doneNo]);
+  }
+
+  /** A receiving end of `ch` watched by this context. */
+  inlet<T>(ch: Chan<T>): Inlet<T> {
+    return new Inlet<T>(this, ch);
+  }
+}
+
+/** Receives from one channel, or STOP once it is closed and drained or the context is done. */
+export class Inlet<T> {
+  private readonly cases: readonly SelectCase<T | Stop>[];
+  constructor(
+    private readonly w: Watch,
+    readonly ch: Chan<T>,
+  ) {
+    this.cases = [recv(ch, pick as (v: T | undefined, ok: boolean) => T | Stop), w.doneStop];
+  }
+
+  recv(): T | Stop | Promise<T | Stop> {
+    const w = this.w;
+    if (w.ctx.err() !== undefined) return STOP;
+    const r = this.ch.tryRecv();
+    if (r !== undefined) return r[1] ? (r[0] as T) : STOP;
+    if (w.never) return this.ch.recvOk().then(okOrStop<T>);
+    return select(this.cases);
+  }
 }
 
 /** Starts a stage goroutine running `body`, in the context's errgroup if it has one. */

@@ -22,7 +22,7 @@ import { Chan } from "../internal/chan.js";
 import { recv, select } from "../select.js";
 import { type Context } from "../context/index.js";
 import { Timer } from "../time/timer.js";
-import { STOP, checkStage, isThenable, recvCtx, sendCtx, spawnStage } from "../internal/stage.js";
+import { STOP, Watch, checkStage, isThenable, spawnStage } from "../internal/stage.js";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -70,15 +70,16 @@ export function generate<T>(ctx: Context, src: Iterable<T> | AsyncIterable<T>): 
     throw new TypeError("pipeline: generate expects an iterable or async iterable");
   }
   const out = new Chan<T>(BUF);
+  const w = new Watch(ctx);
   spawnStage(ctx, async () => {
     try {
       if (Symbol.iterator in src) {
         for (const v of src) {
-          const s = sendCtx(ctx, out, v);
+          const s = w.send(out, v);
           if (!(s === true || (s !== false && (await s)))) return;
         }
       } else {
-        for await (const v of src) if (!(await sendCtx(ctx, out, v))) return;
+        for await (const v of src) if (!(await w.send(out, v))) return;
       }
     } finally {
       out.close();
@@ -122,10 +123,12 @@ export function map<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
 /** n workers read `input` and send on `out`; the last one to return closes it. */
 function unorderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => unknown, workers: number, out: Chan<R>, isFilter: boolean): void {
   let open = workers;
+  const w = new Watch(ctx);
+  const inp = w.inlet(input);
   const body = async (): Promise<void> => {
     try {
       for (;;) {
-        let v = recvCtx(ctx, input);
+        let v = inp.recv();
         if (isThenable(v)) v = await v;
         if (v === STOP) return;
         let r = fn(v);
@@ -134,7 +137,7 @@ function unorderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => unkn
           if (!r) continue;
           r = v;
         }
-        const s = sendCtx(ctx, out, r);
+        const s = w.send(out, r);
         if (!(s === true || (s !== false && (await s)))) return;
       }
     } finally {
@@ -161,13 +164,16 @@ function orderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
     ins.push(new Chan<T>(BUF));
     outs.push(new Chan<R>(BUF));
   }
+  const w = new Watch(ctx);
+  const inp = w.inlet(input);
+  const lanes = outs.map((c) => w.inlet(c));
   spawnStage(ctx, async () => {
     try {
       for (let k = 0; ; k = k + 1 === workers ? 0 : k + 1) {
-        let v = recvCtx(ctx, input);
+        let v = inp.recv();
         if (isThenable(v)) v = await v;
         if (v === STOP) return;
-        const s = sendCtx(ctx, ins[k], v);
+        const s = w.send(ins[k], v);
         if (!(s === true || (s !== false && (await s)))) return;
       }
     } finally {
@@ -175,17 +181,17 @@ function orderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
     }
   });
   for (let i = 0; i < workers; i++) {
-    const lin = ins[i];
+    const lin = w.inlet(ins[i]);
     const lout = outs[i];
     spawnStage(ctx, async () => {
       try {
         for (;;) {
-          let v = recvCtx(ctx, lin);
+          let v = lin.recv();
           if (isThenable(v)) v = await v;
           if (v === STOP) return;
           let r = fn(v);
           if (isThenable(r)) r = await r;
-          const s = sendCtx(ctx, lout, r);
+          const s = w.send(lout, r);
           if (!(s === true || (s !== false && (await s)))) return;
         }
       } finally {
@@ -196,10 +202,10 @@ function orderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
   spawnStage(ctx, async () => {
     try {
       for (let k = 0; ; k = k + 1 === workers ? 0 : k + 1) {
-        let r = recvCtx(ctx, outs[k]);
+        let r = lanes[k].recv();
         if (isThenable(r)) r = await r;
         if (r === STOP) return; // lane k closed: the dealer ran out of values at k, so all lanes are done
-        const s = sendCtx(ctx, out, r);
+        const s = w.send(out, r);
         if (!(s === true || (s !== false && (await s)))) return;
       }
     } finally {
@@ -255,14 +261,16 @@ export function merge<T>(ctx: Context, ...inputs: Chan<T>[]): Chan<T> {
     return out;
   }
   let open = inputs.length;
+  const w = new Watch(ctx);
   for (const input of inputs) {
+    const inp = w.inlet(input);
     spawnStage(ctx, async () => {
       try {
         for (;;) {
-          let v = recvCtx(ctx, input);
+          let v = inp.recv();
           if (isThenable(v)) v = await v;
           if (v === STOP) return;
-          const s = sendCtx(ctx, out, v);
+          const s = w.send(out, v);
           if (!(s === true || (s !== false && (await s)))) return;
         }
       } finally {
@@ -296,13 +304,15 @@ export function tee<T>(ctx: Context, input: Chan<T>, n = 2): Chan<T>[] {
   checkCount("tee", "n", n, 1);
   const outs: Chan<T>[] = [];
   for (let i = 0; i < n; i++) outs.push(new Chan<T>());
+  const w = new Watch(ctx);
+  const inp = w.inlet(input);
   spawnStage(ctx, async () => {
     try {
       for (;;) {
-        let v = recvCtx(ctx, input);
+        let v = inp.recv();
         if (isThenable(v)) v = await v;
         if (v === STOP) return;
-        for (const o of outs) if (!(await sendCtx(ctx, o, v))) return;
+        for (const o of outs) if (!(await w.send(o, v))) return;
       }
     } finally {
       for (const o of outs) o.close();
@@ -339,6 +349,8 @@ export function batch<T>(ctx: Context, input: Chan<T>, size: number, maxWait: nu
   }
   const out = new Chan<T[]>();
   const timed = Number.isFinite(maxWait);
+  const w = new Watch(ctx);
+  const inp = w.inlet(input);
   spawnStage(ctx, async () => {
     let buf: T[] = [];
     let timer: Timer | undefined;
@@ -346,13 +358,13 @@ export function batch<T>(ctx: Context, input: Chan<T>, size: number, maxWait: nu
       timer?.stop();
       const b = buf;
       buf = [];
-      return sendCtx(ctx, out, b);
+      return w.send(out, b);
     };
     try {
       for (;;) {
         let v: T | typeof STOP | typeof FLUSH;
         if (buf.length === 0 || !timed) {
-          const r = recvCtx(ctx, input);
+          const r = inp.recv();
           v = isThenable(r) ? await r : r;
         } else {
           if (ctx.err() !== undefined) return;
@@ -410,13 +422,15 @@ export function take<T>(ctx: Context, input: Chan<T>, n: number): Chan<T> {
   checkStage("take", ctx, input);
   checkCount("take", "n", n, 0);
   const out = new Chan<T>();
+  const w = new Watch(ctx);
+  const inp = w.inlet(input);
   spawnStage(ctx, async () => {
     try {
       for (let i = 0; i < n; i++) {
-        let v = recvCtx(ctx, input);
+        let v = inp.recv();
         if (isThenable(v)) v = await v;
         if (v === STOP) return;
-        if (!(await sendCtx(ctx, out, v))) return;
+        if (!(await w.send(out, v))) return;
       }
     } finally {
       out.close();
@@ -444,11 +458,12 @@ export function take<T>(ctx: Context, input: Chan<T>, n: number): Chan<T> {
  */
 export function orDone<T>(ctx: Context, input: Chan<T>): AsyncIterable<T> {
   checkStage("orDone", ctx, input);
+  const inp = new Watch(ctx).inlet(input);
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       return {
         async next(): Promise<IteratorResult<T>> {
-          const v = await recvCtx(ctx, input);
+          const v = await inp.recv();
           return v === STOP ? { done: true, value: undefined } : { done: false, value: v };
         },
       };
