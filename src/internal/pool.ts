@@ -143,7 +143,8 @@ export function toError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-function isThenable(r: unknown): r is PromiseLike<unknown> {
+/** Whether a task's result must be awaited (a promise or any thenable). */
+export function isThenable(r: unknown): r is PromiseLike<unknown> {
   return r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function";
 }
 

@@ -19,7 +19,9 @@ import { type Context } from "../context/index.js";
 import { CancelCtx, ValueCtx } from "../context/ctx.js";
 import { Canceled } from "../context/errors.js";
 import { groupOfContext } from "./groupctx.js";
-import { toError } from "./pool.js";
+import { isThenable, toError } from "./pool.js";
+
+export { isThenable };
 
 /** What `recvCtx` returns when the input is closed and drained or the context is done. */
 export const STOP: unique symbol = Symbol("pipeline.stop");
@@ -118,8 +120,4 @@ export function checkStage(name: string, ctx: unknown, input?: unknown): void {
   if (arguments.length > 2 && (input === null || typeof input !== "object" || typeof (input as Chan<unknown>).tryRecv !== "function")) {
     throw new TypeError(`pipeline: ${name} expects an input Chan, got ${input === null ? "null" : typeof input}`);
   }
-}
-
-export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
 }

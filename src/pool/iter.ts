@@ -8,15 +8,12 @@
 import { go } from "../go.js";
 import { WaitGroup } from "../sync/waitgroup.js";
 import { gomaxprocs } from "../runtime/index.js";
+import { isThenable } from "../internal/pool.js";
 
 /** Options of {@link map} and {@link forEach}. */
 export interface IterOptions {
   /** How many goroutines run `fn` at once; default `runtime.gomaxprocs()` (conc: GOMAXPROCS). */
   maxGoroutines?: number;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === "object" && typeof (v as PromiseLike<unknown>).then === "function";
 }
 
 class Run<T> {
