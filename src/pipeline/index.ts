@@ -22,7 +22,7 @@ import { Chan } from "../internal/chan.js";
 import { recv, select } from "../select.js";
 import { type Context } from "../context/index.js";
 import { Timer } from "../time/timer.js";
-import { STOP, Watch, checkStage, isThenable, spawnStage } from "../internal/stage.js";
+import { type Inlet, STOP, Watch, checkStage, isThenable, spawnStage } from "../internal/stage.js";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -120,6 +120,37 @@ export function map<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
   return out;
 }
 
+/**
+ * The loop of most stages: receive from `inp`, apply `step` (if any; with `filter`, keep the value when
+ * the step is truthy), send on `out`; at most `limit` values. Returns once the input is drained or the
+ * context is done.
+ */
+async function pump<T, R>(
+  w: Watch,
+  inp: Inlet<T>,
+  out: Chan<R>,
+  step: ((v: T) => unknown) | undefined,
+  filter: boolean,
+  limit = Infinity,
+): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    let v = inp.recv();
+    if (isThenable(v)) v = await v;
+    if (v === STOP) return;
+    let r: unknown = v;
+    if (step !== undefined) {
+      r = step(v);
+      if (isThenable(r)) r = await r;
+      if (filter) {
+        if (!r) continue;
+        r = v;
+      }
+    }
+    const s = w.send(out, r as R);
+    if (!(s === true || (s !== false && (await s)))) return;
+  }
+}
+
 /** n workers read `input` and send on `out`; the last one to return closes it. */
 function unorderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => unknown, workers: number, out: Chan<R>, isFilter: boolean): void {
   let open = workers;
@@ -127,19 +158,7 @@ function unorderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => unkn
   const inp = w.inlet(input);
   const body = async (): Promise<void> => {
     try {
-      for (;;) {
-        let v = inp.recv();
-        if (isThenable(v)) v = await v;
-        if (v === STOP) return;
-        let r = fn(v);
-        if (isThenable(r)) r = await r;
-        if (isFilter) {
-          if (!r) continue;
-          r = v;
-        }
-        const s = w.send(out, r);
-        if (!(s === true || (s !== false && (await s)))) return;
-      }
+      await pump(w, inp, out, fn, isFilter);
     } finally {
       if (--open === 0) out.close();
     }
@@ -185,15 +204,7 @@ function orderedMap<T, R>(ctx: Context, input: Chan<T>, fn: (value: T) => R | Pr
     const lout = outs[i];
     spawnStage(ctx, async () => {
       try {
-        for (;;) {
-          let v = lin.recv();
-          if (isThenable(v)) v = await v;
-          if (v === STOP) return;
-          let r = fn(v);
-          if (isThenable(r)) r = await r;
-          const s = w.send(lout, r);
-          if (!(s === true || (s !== false && (await s)))) return;
-        }
+        await pump(w, lin, lout, fn, false);
       } finally {
         lout.close();
       }
@@ -266,13 +277,7 @@ export function merge<T>(ctx: Context, ...inputs: Chan<T>[]): Chan<T> {
     const inp = w.inlet(input);
     spawnStage(ctx, async () => {
       try {
-        for (;;) {
-          let v = inp.recv();
-          if (isThenable(v)) v = await v;
-          if (v === STOP) return;
-          const s = w.send(out, v);
-          if (!(s === true || (s !== false && (await s)))) return;
-        }
+        await pump(w, inp, out, undefined, false);
       } finally {
         if (--open === 0) out.close();
       }
@@ -426,12 +431,7 @@ export function take<T>(ctx: Context, input: Chan<T>, n: number): Chan<T> {
   const inp = w.inlet(input);
   spawnStage(ctx, async () => {
     try {
-      for (let i = 0; i < n; i++) {
-        let v = inp.recv();
-        if (isThenable(v)) v = await v;
-        if (v === STOP) return;
-        if (!(await w.send(out, v))) return;
-      }
+      await pump(w, inp, out, undefined, false, n);
     } finally {
       out.close();
     }

@@ -20,6 +20,66 @@ function checkFn(fn: unknown): void {
   if (typeof fn !== "function") throw new TypeError(`pool: go expects a function, got ${typeof fn}`);
 }
 
+/** What every pool has: its engine and its limit. */
+abstract class Limited {
+  /** @internal */
+  readonly e: Engine;
+  /** @internal */
+  constructor(e: Engine) {
+    this.e = e;
+  }
+
+  /**
+   * withMaxGoroutines limits the pool to `n` goroutines (default: unlimited) and returns the pool.
+   * @throws RangeError unless `n` is a whole number ≥ 1; Error if `go` was already called.
+   */
+  withMaxGoroutines(n: number): this {
+    this.e.setMax(n);
+    return this;
+  }
+
+  /** maxGoroutines is the pool's limit (`Infinity` when unlimited). */
+  maxGoroutines(): number {
+    return this.e.max;
+  }
+
+  /** @internal Waits for the round and returns the error `wait` rejects with, if any. */
+  protected async round(): Promise<unknown> {
+    return this.e.error(await this.e.drain());
+  }
+}
+
+/** Pools whose `wait` joins every error, or reports the first. */
+abstract class Collecting extends Limited {
+  /** withFirstError makes `wait` reject with the first error only. */
+  withFirstError(): this {
+    this.e.checkConfig();
+    this.e.mode = FIRST;
+    return this;
+  }
+}
+
+/** Pools whose tasks receive a context. */
+abstract class WithContext extends Collecting {
+  /** @internal */
+  constructor(e: Engine, ctx: Context) {
+    super(e);
+    e.withContext(ctx);
+  }
+
+  /** withCancelOnError cancels the pool's context at the first error, with that error as the cause. */
+  withCancelOnError(): this {
+    this.e.checkConfig();
+    this.e.cancelOnError = true;
+    return this;
+  }
+
+  /** withFailFast is `withFirstError().withCancelOnError()`. */
+  withFailFast(): this {
+    return this.withFirstError().withCancelOnError();
+  }
+}
+
 /**
  * Pool is a pool of goroutines that run tasks concurrently (conc's `pool.Pool`). A new Pool is valid and
  * unlimited. A task that throws makes `wait` reject with that error (conc re-panics it in `Wait`); the
@@ -38,9 +98,10 @@ function checkFn(fn: unknown): void {
  * console.log(sum); // 10
  * ```
  */
-export class Pool {
-  /** @internal */
-  readonly e = new Engine();
+export class Pool extends Limited {
+  constructor() {
+    super(new Engine());
+  }
 
   /**
    * go submits a task. If all the pool's goroutines are busy it blocks (the returned promise is pending,
@@ -60,22 +121,8 @@ export class Pool {
    * **Cancellation**: not cancellable.
    */
   async wait(): Promise<void> {
-    const errs = await this.e.drain();
-    return errs.length > 0 ? rejectWith(errs[0]) : undefined;
-  }
-
-  /** maxGoroutines is the pool's limit (`Infinity` when unlimited). */
-  maxGoroutines(): number {
-    return this.e.max;
-  }
-
-  /**
-   * withMaxGoroutines limits the pool to `n` goroutines (default: unlimited) and returns the pool.
-   * @throws RangeError unless `n` is a whole number ≥ 1; Error if `go` was already called.
-   */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
+    const err = await this.round();
+    return err !== undefined ? rejectWith(err) : undefined;
   }
 
   /** withErrors converts the pool to an {@link ErrorPool}, whose `wait` rejects with every error. */
@@ -108,10 +155,7 @@ export class Pool {
  * console.log(err?.errors.length); // 2
  * ```
  */
-export class ErrorPool {
-  /** @internal */
-  constructor(readonly e: Engine) {}
-
+export class ErrorPool extends Collecting {
   /** go submits a task, blocking while the pool is full (see {@link Pool.go}). */
   go(fn: () => unknown): Promise<void> {
     checkFn(fn);
@@ -123,26 +167,12 @@ export class ErrorPool {
    * (or the first error, with {@link ErrorPool.withFirstError}). **Cancellation**: not cancellable.
    */
   async wait(): Promise<void> {
-    const err = this.e.error(await this.e.drain());
+    const err = await this.round();
     return err !== undefined ? rejectWith(err) : undefined;
-  }
-
-  /** withFirstError makes `wait` reject with the first error only. */
-  withFirstError(): this {
-    this.e.checkConfig();
-    this.e.mode = FIRST;
-    return this;
-  }
-
-  /** See {@link Pool.withMaxGoroutines}. */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
   }
 
   /** withContext converts the pool to a {@link ContextPool}, keeping its settings. */
   withContext(ctx: Context): ContextPool {
-    this.e.checkConfig();
     return new ContextPool(this.e.copy(), ctx);
   }
 }
@@ -165,15 +195,7 @@ export class ErrorPool {
  * await p.wait().catch((e: Error) => console.log(e.message)); // "boom"
  * ```
  */
-export class ContextPool {
-  /** @internal */
-  constructor(
-    readonly e: Engine,
-    ctx: Context,
-  ) {
-    e.withContext(ctx);
-  }
-
+export class ContextPool extends WithContext {
   /** go submits a task that receives the pool's context, blocking while the pool is full. */
   go(fn: (ctx: Context) => unknown): Promise<void> {
     checkFn(fn);
@@ -183,33 +205,8 @@ export class ContextPool {
 
   /** wait is {@link ErrorPool.wait}; it also cancels the pool's context. */
   async wait(): Promise<void> {
-    const err = this.e.error(await this.e.drain());
+    const err = await this.round();
     return err !== undefined ? rejectWith(err) : undefined;
-  }
-
-  /** withCancelOnError cancels the pool's context at the first error, with that error as the cause. */
-  withCancelOnError(): this {
-    this.e.checkConfig();
-    this.e.cancelOnError = true;
-    return this;
-  }
-
-  /** withFirstError makes `wait` reject with the first error only. */
-  withFirstError(): this {
-    this.e.checkConfig();
-    this.e.mode = FIRST;
-    return this;
-  }
-
-  /** withFailFast is `withFirstError().withCancelOnError()`. */
-  withFailFast(): this {
-    return this.withFirstError().withCancelOnError();
-  }
-
-  /** See {@link Pool.withMaxGoroutines}. */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
   }
 }
 
@@ -231,6 +228,11 @@ class Results<T> {
     this.next = 0;
     return v;
   }
+  /** The end of a round: the values, or a rejection with the round's error. */
+  settle(err: unknown): T[] | Promise<never> {
+    const values = this.take();
+    return err !== undefined ? rejectWith(err) : values;
+  }
 }
 
 /**
@@ -247,10 +249,8 @@ class Results<T> {
  * console.log(await p.wait()); // [30, 10, 20]
  * ```
  */
-export class ResultPool<T> {
+export class ResultPool<T> extends Limited {
   private readonly r = new Results<T>();
-  /** @internal */
-  constructor(readonly e: Engine) {}
 
   /** go submits a task whose value `wait` returns, blocking while the pool is full. */
   go(fn: () => T | PromiseLike<T>): Promise<void> {
@@ -260,15 +260,7 @@ export class ResultPool<T> {
 
   /** wait resolves with every task's value in submission order, or rejects as {@link Pool.wait}. */
   async wait(): Promise<T[]> {
-    const err = this.e.error(await this.e.drain());
-    const values = this.r.take();
-    return err !== undefined ? rejectWith(err) : values;
-  }
-
-  /** See {@link Pool.withMaxGoroutines}. */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
+    return this.r.settle(await this.round());
   }
 
   /** withErrors converts to a {@link ResultErrorPool}. */
@@ -286,10 +278,8 @@ export class ResultPool<T> {
  * ResultErrorPool is a {@link ResultPool} whose `wait` rejects like {@link ErrorPool.wait}: with an
  * AggregateError of every error, or the first with `withFirstError()`.
  */
-export class ResultErrorPool<T> {
+export class ResultErrorPool<T> extends Collecting {
   private readonly r = new Results<T>();
-  /** @internal */
-  constructor(readonly e: Engine) {}
 
   /** go submits a task, blocking while the pool is full. */
   go(fn: () => T | PromiseLike<T>): Promise<void> {
@@ -299,27 +289,11 @@ export class ResultErrorPool<T> {
 
   /** wait resolves with the values in submission order if no task failed; else rejects. */
   async wait(): Promise<T[]> {
-    const err = this.e.error(await this.e.drain());
-    const values = this.r.take();
-    return err !== undefined ? rejectWith(err) : values;
-  }
-
-  /** withFirstError makes `wait` reject with the first error only. */
-  withFirstError(): this {
-    this.e.checkConfig();
-    this.e.mode = FIRST;
-    return this;
-  }
-
-  /** See {@link Pool.withMaxGoroutines}. */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
+    return this.r.settle(await this.round());
   }
 
   /** withContext converts to a {@link ResultContextPool}, keeping the settings. */
   withContext(ctx: Context): ResultContextPool<T> {
-    this.e.checkConfig();
     return new ResultContextPool<T>(this.e.copy(), ctx);
   }
 }
@@ -337,15 +311,8 @@ export class ResultErrorPool<T> {
  * console.log(await p.wait()); // ["A", "B"]
  * ```
  */
-export class ResultContextPool<T> {
+export class ResultContextPool<T> extends WithContext {
   private readonly r = new Results<T>();
-  /** @internal */
-  constructor(
-    readonly e: Engine,
-    ctx: Context,
-  ) {
-    e.withContext(ctx);
-  }
 
   /** go submits a task that receives the pool's context, blocking while the pool is full. */
   go(fn: (ctx: Context) => T | PromiseLike<T>): Promise<void> {
@@ -356,33 +323,6 @@ export class ResultContextPool<T> {
 
   /** wait is {@link ResultErrorPool.wait}; it also cancels the pool's context. */
   async wait(): Promise<T[]> {
-    const err = this.e.error(await this.e.drain());
-    const values = this.r.take();
-    return err !== undefined ? rejectWith(err) : values;
-  }
-
-  /** See {@link ContextPool.withCancelOnError}. */
-  withCancelOnError(): this {
-    this.e.checkConfig();
-    this.e.cancelOnError = true;
-    return this;
-  }
-
-  /** withFirstError makes `wait` reject with the first error only. */
-  withFirstError(): this {
-    this.e.checkConfig();
-    this.e.mode = FIRST;
-    return this;
-  }
-
-  /** withFailFast is `withFirstError().withCancelOnError()`. */
-  withFailFast(): this {
-    return this.withFirstError().withCancelOnError();
-  }
-
-  /** See {@link Pool.withMaxGoroutines}. */
-  withMaxGoroutines(n: number): this {
-    this.e.setMax(n);
-    return this;
+    return this.r.settle(await this.round());
   }
 }
