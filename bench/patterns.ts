@@ -13,8 +13,8 @@
  * - pipeline: `pipeline.map(ctx, pipeline.generate(ctx, items), fn, { workers: 4, ordered: true })`
  *   drained with `for await`, with `background()` (never done: stages skip the select on ctx.done()) and
  *   with a `withCancel` context (every blocking send and receive is a two-case select), vs `Readable.from(items).map(fn, { concurrency: 4 })` drained the same way,
- *   and vs the same ordered 4-worker stage written by hand (generator, channel of futures, 4 workers, no
- *   context checks).
+ *   and vs the same ordered 4-worker stage written by hand in Go's textbook form (generator, a dealer, a
+ *   channel of futures, 4 worker goroutines, no context checks).
  *
  * Method: the contenders of a workload run alternately, one batch each per round, after one warm-up
  * round; the median ns per item over `--samples` rounds is reported with the ratio peer / ours (> 1:

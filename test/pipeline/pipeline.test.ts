@@ -177,6 +177,7 @@ describe("errors", () => {
   });
 
   test("without a group, a throwing stage cancels its context with the error as the cause", async () => {
+    const base = runtime.numGoroutine();
     const [ctx, cancel] = context.withCancel(bg);
     const vctx = context.withValue(ctx, "k", 1);
     const bad = new Error("bad value");
@@ -189,6 +190,26 @@ describe("errors", () => {
     assert.equal(ctx.err(), context.Canceled);
     assert.equal(context.cause(ctx), bad);
     cancel();
+    await synctestFree(); // the generator wakes from its send and returns
+    assert.equal(runtime.numGoroutine(), base);
+  });
+
+  test("an ordered map whose async fn rejects cancels the pipeline; calls in flight are not waited for", async () => {
+    const base = runtime.numGoroutine();
+    const [g, ctx] = errgroup.withContext(bg);
+    const out = pipeline.map(ctx, pipeline.generate(ctx, naturals()), async (x) => {
+      await Promise.resolve();
+      if (x === 7) throw new Error("seven");
+      if (x > 7) await ctx.done().recv(); // later calls wait for the cancellation
+      return x;
+    }, { workers: 3, ordered: true });
+    const got: number[] = [];
+    void g.go(async () => {
+      for await (const v of out) got.push(v);
+    });
+    await assert.rejects(g.wait(), /seven/);
+    assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(runtime.numGoroutine(), base);
   });
 
   test("a throwing generator cancels the pipeline too", async () => {
