@@ -199,14 +199,14 @@ class RedisStore<V> implements Store<V> {
  *
  * @example
  * ```ts
- * import { Redis } from "ioredis";
+ * import type { Redis } from "ioredis";
  * import { Cache } from "goroutine/cache";
  * import * as redis from "goroutine/redis";
- * const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true });
- * const store = redis.store<string>(client, { prefix: "app:" });
- * const users = new Cache<string, string>({ ttl: 60_000, store, lease: { ttl: 5_000 }, load: async (id) => `user ${id}` });
- * console.log(typeof users.get); // "function"
- * await users.close(); await store.close?.(); client.disconnect();
+ * function usersCache(client: Redis): Cache<string, string> {
+ *   const store = redis.store<string>(client, { prefix: "app:" });
+ *   return new Cache<string, string>({ ttl: 60_000, store, lease: { ttl: 5_000 }, load: async (id) => `user ${id}` });
+ * }
+ * console.log(typeof usersCache); // "function"
  * ```
  */
 export function store<V>(client: Client, opts?: StoreOptions): Store<V> {

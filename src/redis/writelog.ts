@@ -185,12 +185,14 @@ function field(f: string[], name: string): string {
  *
  * @example
  * ```ts
- * import { Redis } from "ioredis";
+ * import type { Redis } from "ioredis";
+ * import { Cache } from "goroutine/cache";
  * import * as redis from "goroutine/redis";
- * const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true });
- * const durable = redis.writeLog(client, "orders:writes", { leaseTtl: 5_000 });
- * console.log(typeof durable.append); // "function"
- * client.disconnect();
+ * function orders(client: Redis, save: (rows: [string, number][]) => Promise<void>): Cache<string, number> {
+ *   const durable = redis.writeLog(client, "orders:writes", { leaseTtl: 5_000 });
+ *   return new Cache<string, number>({ ttl: 60_000, writePolicy: "behind", writeBehind: { maxBatch: 500, durable }, writeMany: save });
+ * }
+ * console.log(typeof orders); // "function"
  * ```
  */
 export function writeLog(client: Client, stream: string, opts?: WriteLogOptions): WriteLog {
