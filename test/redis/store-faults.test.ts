@@ -25,7 +25,7 @@ async function startServer(port: number): Promise<ChildProcess> {
   const p = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
     let out = "";
-    p.stdout!.on("data", (d: Buffer) => {
+    p.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("Ready to accept connections")) resolve();
     });
