@@ -23,6 +23,7 @@ import { recv, select } from "../select.js";
 import { Timer } from "../time/timer.js";
 import { sleep } from "../time/sleep.js";
 import { Group } from "../errgroup/index.js";
+import { ExponentialBackOff } from "../backoff/index.js";
 
 /**
  * WriteLog is a durable write-behind buffer (`redis.writeLog(client, stream)`): `append` resolves once
@@ -45,13 +46,14 @@ export interface Sink<K, V> {
   onError: (err: unknown) => void;
 }
 
-const RETRY_INITIAL = 100;
-const RETRY_MAX = 10_000;
-
-/** Writes one batch, retrying it whole with backoff until it succeeds. */
+/**
+ * Writes one batch, retrying it whole with backoff (goroutine/backoff: 100 ms doubling to 10 s, no
+ * jitter, never giving up: a write-behind write that was acknowledged must not be dropped).
+ */
 export async function writeBatch<K, V>(sink: Sink<K, V>, batch: [K, V][]): Promise<void> {
   const ctx = background();
-  for (let attempt = 0; ; attempt++) {
+  let b: ExponentialBackOff | undefined;
+  for (;;) {
     try {
       if (sink.writeMany !== undefined) {
         await sink.writeMany(batch, ctx);
@@ -64,7 +66,8 @@ export async function writeBatch<K, V>(sink: Sink<K, V>, batch: [K, V][]): Promi
       return;
     } catch (e) {
       sink.onError(e);
-      await sleep(Math.min(RETRY_INITIAL * 2 ** attempt, RETRY_MAX));
+      b ??= new ExponentialBackOff({ initialInterval: 100, multiplier: 2, maxInterval: 10_000, randomizationFactor: 0 });
+      await sleep(b.nextBackOff());
     }
   }
 }

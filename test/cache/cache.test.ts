@@ -320,6 +320,26 @@ describe("cache: write policies", () => {
       await assert.rejects(c.set("a", "4"), /closed/);
     }));
 
+  test("behind: retries back off exponentially (100, 200, 400 ms …)", () =>
+    synctest.test(async () => {
+      const at: number[] = [];
+      const t0 = time.now().getTime();
+      const c = new Cache<string, string>({
+        ttl: 10_000,
+        writePolicy: "behind",
+        writeBehind: { maxBatch: 1 },
+        writeMany: async () => {
+          at.push(time.now().getTime() - t0);
+          if (at.length < 4) throw new Error("db busy");
+          await Promise.resolve();
+        },
+      });
+      await c.set("a", "1");
+      await c.flush();
+      assert.deepEqual(at, [0, 100, 300, 700]);
+      await c.close();
+    }));
+
   test("behind with write only: a batch's entries written in parallel through errgroup", () =>
     synctest.test(async () => {
       const d = db();
