@@ -1,5 +1,5 @@
 // One process of bench/cache.ts's cross-process stampede row: `node cache-stampede-child.js <lib> <url> <prefix> <gets>`.
-// lib: "goroutine" (Cache + redis.store + lease) or "bentocache" (memory L1 + redis L2). Prints "ready",
+// lib: "bentocache" (memory L1 + redis L2); ours is test/cache/fixtures/stampede.js. Prints "ready",
 // waits for a stdin line, makes <gets> concurrent gets of one cold key (50 ms loader, counted with INCR
 // <prefix>loads), prints "done", exits.
 import { Redis } from "ioredis";
@@ -31,26 +31,7 @@ if (lib === "bentocache") {
     });
   close = () => bento.disconnectAll();
 } else {
-  const { Cache } = await import("../src/cache/index.js");
-  const redis = await import("../src/redis/index.js");
-  const time = await import("../src/time/index.js");
-  const store = redis.store<string>(client, { prefix });
-  const cache = new Cache<string, string>({
-    ttl: 60_000,
-    store,
-    lease: { ttl: 5_000 },
-    load: async (key) => {
-      if (key === "hot") await client.incr(`${prefix}loads`);
-      await time.sleep(50);
-      return "v";
-    },
-  });
-  await cache.get(`warm-${process.pid}`);
-  get = () => cache.get("hot");
-  close = async () => {
-    await cache.close();
-    await store.close?.();
-  };
+  throw new Error(`unknown lib ${lib}: ours runs test/cache/fixtures/stampede.js`);
 }
 process.stdout.write("ready\n");
 await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));

@@ -119,7 +119,7 @@ function child(args: string[]): { ready: Promise<void>; done: Promise<void>; go:
   p.stdout.on("data", (d: string) => {
     out += d;
     if (out.includes("ready\n")) onReady();
-    if (out.includes("done\n")) onDone();
+    if (out.includes("done\n") || out.includes("}\n")) onDone();
   });
   return { ready, done, go: () => p.stdin.write("go\n") };
 }
@@ -130,7 +130,8 @@ async function procs(): Promise<void> {
   console.log("\nstampede across 4 processes sharing Redis, 4 × 2,500 concurrent gets, 50 ms loader: loader calls in total");
   for (const lib of ["goroutine", "bentocache"]) {
     const prefix = `bench:${randomBytes(4).toString("hex")}:`;
-    const kids = [0, 1, 2, 3].map(() => child([join(here, "cache-stampede-child.js"), lib, url, prefix, "2500"]));
+    const script = lib === "goroutine" ? join(here, "..", "test", "cache", "fixtures", "stampede.js") : join(here, "cache-stampede-child.js");
+    const kids = [0, 1, 2, 3].map(() => child(lib === "goroutine" ? [script, url, prefix, "2500"] : [script, lib, url, prefix, "2500"]));
     await Promise.all(kids.map((k) => k.ready));
     kids.forEach((k) => k.go());
     await Promise.all(kids.map((k) => k.done));

@@ -9,7 +9,7 @@
  *   token, renewed before each batch). It first re-delivers the group's pending entries (claimed from
  *   an earlier holder that died mid-batch, XAUTOCLAIM), then reads new ones (XREADGROUP `>`), so
  *   entries go to the database in stream order: per-key order holds, and an entry is XACKed and XDELed
- *   only after the sink has written it (at least once).
+ *   (together, in one MULTI) only after the sink has written it (at least once).
  * - A holder that dies loses the flusher lease after `leaseTtl`; the next process (or a live one
  *   retrying) takes it and flushes what the dead one left.
  * - The stream key is hash-tagged (`{stream}` unless it has a tag already), so the stream and its lease
@@ -127,8 +127,9 @@ class RedisWriteLog implements WriteLog {
         }
         await sink([...last]);
         const ids = entries.map((e) => e[0]);
-        await this.client.xack(this.key, GROUP, ...ids);
-        await this.client.xdel(this.key, ...ids);
+        // one MULTI: a crash between XACK and XDEL would leave entries acknowledged (never re-delivered)
+        // yet still in the stream, and drain() would wait for them forever
+        await this.client.multi().xack(this.key, GROUP, ...ids).xdel(this.key, ...ids).exec();
         if (entries.length < maxBatch) await this.pause(maxDelay);
       }
     } finally {
