@@ -17,6 +17,7 @@ import { main as pipeline } from "./pipeline.js";
 import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
 import { main as parallel } from "./threads.js";
+import { main as cacheStampede } from "./cache.js";
 import { main as rateLimit } from "./rate-limit.js";
 import { main as breaker } from "./breaker.js";
 
@@ -90,6 +91,12 @@ const steps: Step[] = [
     file: "threads.ts",
     about: "goroutine/threads: tasks on worker threads over shared run queues; a task spawns tasks; a Mutex shared by all threads.",
     run: parallel,
+  },
+  {
+    title: "A cache stampede, collapsed",
+    file: "cache.ts",
+    about: "goroutine/cache: 10,000 concurrent misses of one key make one load; refresh-ahead keeps it fresh.",
+    run: cacheStampede,
   },
   {
     title: "A deadlock, and the runtime's report",
