@@ -221,6 +221,7 @@ let creationStacks = process.env["GOROUTINE_STACKS"] !== "0";
 
 /** Turns capture of creation sites on or off (on by default; `GOROUTINE_STACKS=0` starts it off). */
 export function setCreationStacks(on: boolean): boolean {
+  if (typeof on !== "boolean") throw new TypeError(`runtime.setCreationStacks: on must be a boolean, got ${typeof on}`);
   const prev = creationStacks;
   creationStacks = on;
   return prev;
