@@ -82,11 +82,13 @@ export interface Ext {
   reason: string;
   /** monoNow() when it parked (the start of that microtask burst). */
   since: number;
+  /** monoNow() of a sampled ready (for /sched/latencies), 0 when none is pending; see {@link ready}. */
+  readyAt: number;
 }
 
 /** Makes an {@link Ext}; an object literal, for the same reason as {@link newG}. */
 function newExt(parentId: number, args: unknown[], site: SiteRecord | undefined): Ext {
-  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0 };
+  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0, readyAt: 0 };
 }
 
 /**
@@ -308,6 +310,7 @@ export function spawn(
   top++;
   live++;
   g.bubble?.onStart(g);
+  if (hook !== undefined) hook.spawn(g, parent); // obs
   scheduleDrain();
   return g;
 }
@@ -328,6 +331,7 @@ function drainSpawns(): void {
       const g = all[started++];
       if (g === undefined) continue; // abandoned with its bubble before it could start
       gls.set(g);
+      if (hook !== undefined) hook.start(g); // obs
       start(g);
     }
   } catch (e) {
@@ -392,8 +396,11 @@ export function abandon(g: G): void {
 
 function exit(g: G): void {
   if (g.state === DEAD) return;
+  if (g.state === WAITING) waiting--; // obs
   g.state = DEAD;
   const x = g.ext;
+  if (typeof x !== "number" && x.readyAt !== 0) sampleLatency(x); // obs
+  if (hook !== undefined) hook.exit(g); // obs
   if (g.bubble !== undefined && typeof x !== "number") updateDurable(g, x); // one that returned with waits outstanding counts no more
   all[g.slot] = undefined;
   live--;
@@ -481,19 +488,79 @@ export function crash(text: string): never {
 
 let deadlockHookInstalled = false;
 
+// ---- the observability seam --------------------------------------------------------------------------
+
+/**
+ * What goroutine/trace, goroutine/pprof and goroutine/metrics see of the scheduler: one optional hook,
+ * called at spawn, start, park (first outstanding wait), ready (last wait ended; `currentG()` is the
+ * waker) and exit. Installed only while something records (a trace, a flight recorder, block or mutex
+ * profiling, leak detection), so when nothing does the scheduler pays one load and compare per event.
+ * The always-on counters (waiting, created, the latency sample) are plain integer updates below.
+ *
+ * Why one hook object rather than diagnostics_channel here: a channel's `hasSubscribers` check costs a
+ * property load per event too, but every subscriber would then be called with a freshly built message;
+ * src/internal/obs.ts fans one hook out to every consumer, building messages only for subscribers.
+ */
+export interface SchedHook {
+  spawn(g: G, parent: G): void;
+  start(g: G): void;
+  /** `on` is the primitive waited on, when the primitive passes it (for leak detection). */
+  park(g: G, w: Ext, on: object | undefined): void;
+  ready(g: G, w: Ext): void;
+  exit(g: G): void;
+}
+let hook: SchedHook | undefined;
+/** Installs (or removes) the scheduler hook; see src/internal/obs.ts. */
+export function setSchedHook(h: SchedHook | undefined): void {
+  hook = h;
+}
+
+/** Goroutines parked in a primitive now (main included). */
+let waiting = 0;
+/** Readies counted for sampling: one in LATENCY_SAMPLE_MASK + 1 records its time. */
+let readies = 0;
+const LATENCY_SAMPLE_MASK = 63;
+let latencySink: ((seconds: number) => void) | undefined;
+/** Where sampled ready → run latencies go (goroutine/metrics installs its histogram). */
+export function setLatencySink(f: (seconds: number) => void): void {
+  latencySink = f;
+}
+/**
+ * A sampled goroutine was readied and is now running again (it parks or exits): record how long it
+ * took. The scheduler cannot see the resume itself (V8 runs the continuation), so this is measured to
+ * the goroutine's next park or exit, which is an upper bound: right for goroutines that wake, do a
+ * little and wait again, long for ones that compute between waits.
+ */
+function sampleLatency(w: Ext): void {
+  const dt = monoNow() - w.readyAt;
+  w.readyAt = 0;
+  if (latencySink !== undefined) latencySink(dt / 1000);
+}
+
+/** Scheduler counts for goroutine/metrics: [live, created, waiting, not started yet]. */
+export function schedCounts(out: Float64Array): void {
+  out[0] = live;
+  out[1] = nextId - 1;
+  out[2] = waiting;
+  out[3] = top - started;
+}
+
 /**
  * Records that `g` starts waiting on a primitive. `durable` says whether only its synctest bubble can end
  * this wait (channels and conds made in the same bubble, the bubble's timers). Every park is paired with
  * exactly one {@link ready} with the same `durable`; a goroutine may have several waits outstanding at
  * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
-export function park(g: G, reason: string, durable: boolean): void {
+export function park(g: G, reason: string, durable: boolean, on?: object): void {
   const w = ext(g);
   w.reason = reason;
   if (w.parks++ === 0) {
     g.state = WAITING;
+    waiting++; // obs
     w.since = burstNow();
+    if (w.readyAt !== 0) sampleLatency(w); // obs
     if (!deadlockHookInstalled) installDeadlockHook();
+    if (hook !== undefined) hook.park(g, w, on); // obs
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
   if (g.bubble !== undefined) {
@@ -510,11 +577,44 @@ export function park(g: G, reason: string, durable: boolean): void {
 export function ready(g: G, durable: boolean): void {
   const w = g.ext;
   if (typeof w === "number" || w.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  if (--w.parks === 0 && g.state === WAITING) {
+    g.state = RUNNABLE;
+    waiting--; // obs
+    if ((++readies & LATENCY_SAMPLE_MASK) === 0) w.readyAt = monoNow(); // obs
+    if (hook !== undefined) hook.ready(g, w); // obs
+  }
   if (g.bubble !== undefined) {
     if (!durable) w.nonDurable--;
     updateDurable(g, w);
   }
+}
+
+/** Total time goroutines waited for a sync.Mutex or RWMutex, in ms (/sync/mutex/wait/total). */
+let mutexWaitMs = 0;
+/** Read by goroutine/metrics. */
+export function mutexWaitTotalMs(): number {
+  return mutexWaitMs;
+}
+let lockHook: ((g: G, waitedMs: number) => void) | undefined;
+/** Called with the waiter and its wait when a lock is handed over (the unlocker is running): mutex profile. */
+export function setLockHook(h: ((g: G, waitedMs: number) => void) | undefined): void {
+  lockHook = h;
+}
+
+/**
+ * {@link ready} for a lock's waiter that is being granted the lock (sync.Mutex, RWMutex): also adds its
+ * wait to /sync/mutex/wait/total and, while mutex profiling is on, charges it to the unlocker (the
+ * running goroutine), as Go's mutex profile does. The wait starts at the park's burst time (early by at
+ * most one time slice; see burstNow).
+ */
+export function readyLock(g: G): void {
+  const w = waitOf(g);
+  if (w !== undefined && w.parks > 0) {
+    const dt = monoNow() - w.since;
+    mutexWaitMs += dt;
+    if (lockHook !== undefined) lockHook(g, dt);
+  }
+  ready(g, false);
 }
 
 function updateDurable(g: G, w: Ext): void {

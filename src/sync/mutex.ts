@@ -45,7 +45,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, pending, ready, tick, wake } from "../internal/scheduler.js";
+import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, pending, readyLock, tick, wake } from "../internal/scheduler.js";
 import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -319,7 +319,7 @@ export class Mutex implements Locker {
     this.qHead = (i + 1) & (this.qSince.length - 1);
     this.qLen--;
     this.owner = owner;
-    ready(g, false);
+    readyLock(g);
     if (mustYield) defer(() => resolve(owner));
     else resolve(owner);
   }
@@ -349,7 +349,7 @@ export class Mutex implements Locker {
     this.qSince[i] = since;
     const p = pending<object>(slot);
     this.qResolve[i] = slot.resolve as (owner: object) => void;
-    park(g, "sync.Mutex.Lock", false);
+    park(g, "sync.Mutex.Lock", false, this);
     return p;
   }
 

@@ -49,6 +49,7 @@ import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/
 import { running, tasksByG, workerState } from "../internal/threads/current.js";
 import { type G, currentG, park, ready } from "../internal/scheduler.js";
 import { gomaxprocs } from "../runtime/index.js";
+import { type ThreadCounts, setThreadSource } from "../internal/obs.js";
 import { Task } from "./task.js";
 
 /** Options of {@link start}. */
@@ -263,6 +264,21 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   return promise;
 }
 
+/** Open runtimes of this thread, for goroutine/metrics' thread counts. */
+const openRuntimes = new Set<Runtime>();
+
+/** goroutine/metrics: worker threads of open runtimes, and this thread's submitted tasks by state. */
+setThreadSource((out: ThreadCounts): void => {
+  for (const r of openRuntimes) out.threads += r.workerCount();
+  if (slots.length === 1) return;
+  const i32 = heap().i32;
+  for (const p of pendingEntries()) {
+    if (p.done || p.settled) continue;
+    if (Atomics.load(i32, (p.rec >> 2) + T_STATE) === STARTED) out.running++;
+    else out.runnable++;
+  }
+});
+
 // ---- the runtime handle ------------------------------------------------------------------------------
 
 /**
@@ -319,6 +335,12 @@ export class Runtime {
     for (let i = 0; i < n; i++) this.spawnWorker(i);
     watchRuntime(this, parkedWaits);
     setOnFirstWait(startWatchdog);
+    openRuntimes.add(this);
+  }
+
+  /** @internal Worker threads it has (for goroutine/metrics). */
+  workerCount(): number {
+    return this.workers.length;
   }
 
   /** @internal For the deadlock watchdog: each worker's answer, "busy" if it does not answer in time. */
@@ -508,6 +530,7 @@ export class Runtime {
     wakeAllWorkers(this.rcb);
     this.state = "closed";
     unwatchRuntime(this);
+    openRuntimes.delete(this);
     const ws = this.workers.filter((w): w is Worker => w !== undefined);
     this.workers.fill(undefined);
     await Promise.all(ws.map((w) => w.terminate()));
