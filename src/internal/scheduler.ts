@@ -595,9 +595,14 @@ let mutexWaitMs = 0;
 export function mutexWaitTotalMs(): number {
   return mutexWaitMs;
 }
-let lockHook: ((g: G, waitedMs: number) => void) | undefined;
-/** Called with the waiter and its wait when a lock is handed over (the unlocker is running): mutex profile. */
-export function setLockHook(h: ((g: G, waitedMs: number) => void) | undefined): void {
+/** The mutex profile's hook: `unlock` runs in the unlocker when waiters exist, `handoff` at the grant. */
+export interface LockHook {
+  unlock(mu: object): void;
+  handoff(g: G, waitedMs: number, mu: object): void;
+}
+/** Read by sync.Mutex and RWMutex on their contended unlock path. */
+export let lockHook: LockHook | undefined;
+export function setLockHook(h: LockHook | undefined): void {
   lockHook = h;
 }
 
@@ -607,12 +612,12 @@ export function setLockHook(h: ((g: G, waitedMs: number) => void) | undefined): 
  * running goroutine), as Go's mutex profile does. The wait starts at the park's burst time (early by at
  * most one time slice; see burstNow).
  */
-export function readyLock(g: G): void {
+export function readyLock(g: G, mu: object): void {
   const w = waitOf(g);
   if (w !== undefined && w.parks > 0) {
     const dt = monoNow() - w.since;
     mutexWaitMs += dt;
-    if (lockHook !== undefined) lockHook(g, dt);
+    if (lockHook !== undefined) lockHook.handoff(g, dt, mu);
   }
   ready(g, false);
 }
