@@ -154,13 +154,13 @@ export function withLabels(ctx: Context, labels: Record<string, string>): Contex
   for (const [k, v] of Object.entries(labels)) {
     if (typeof v !== "string") throw new TypeError(`pprof.withLabels: label ${k} must be a string, got ${typeof v}`);
   }
-  const prev = (ctx.value(LABELS) as eng.Labels | undefined) ?? {};
+  const prev = ctx.value<eng.Labels>(LABELS) ?? {};
   return withValue(ctx, LABELS, Object.freeze({ ...prev, ...labels }));
 }
 
 /** labels returns the labels `ctx` carries (Go's `pprof.Label`/`ForLabels`). */
 export function labels(ctx: Context): Readonly<Record<string, string>> {
-  return (ctx.value(LABELS) as eng.Labels | undefined) ?? {};
+  return ctx.value<eng.Labels>(LABELS) ?? {};
 }
 
 /**

@@ -90,7 +90,7 @@ export interface Task {
 }
 
 function taskOf(ctx: Context): number {
-  return (ctx.value(TASK) as number | undefined) ?? 0;
+  return ctx.value<number>(TASK) ?? 0;
 }
 
 /**
