@@ -17,6 +17,7 @@ import { main as pipeline } from "./pipeline.js";
 import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
 import { main as parallel } from "./threads.js";
+import { main as observability } from "./observability.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -76,6 +77,12 @@ const steps: Step[] = [
     file: "threads.ts",
     about: "goroutine/threads: tasks on worker threads over shared run queues; a task spawns tasks; a Mutex shared by all threads.",
     run: parallel,
+  },
+  {
+    title: "Watching goroutines: metrics, profiles, traces",
+    file: "observability.ts",
+    about: "goroutine/debug serves Go's /debug/pprof/, /metrics and a live timeline page; run it with --serve and open the URLs.",
+    run: () => observability(),
   },
   {
     title: "A deadlock, and the runtime's report",

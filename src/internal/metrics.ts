@@ -103,6 +103,7 @@ function loopDelay(): IntervalHistogram {
 
 // ---- reading -----------------------------------------------------------------------------------------
 
+let procs: number | undefined;
 const sched = new Float64Array(4);
 const threads: ThreadCounts = { threads: 0, running: 0, runnable: 0 };
 /** Snapshots of the counts, taken once per read call. */
@@ -127,7 +128,7 @@ function valueOf(i: number): number | Float64Histogram {
     case "/node/eventloop/utilization:ratio":
       return performance.eventLoopUtilization().utilization;
     case "/sched/gomaxprocs:threads":
-      return gomaxprocs();
+      return (procs ??= gomaxprocs()); // reads the cgroup files: once
     case "/sched/goroutines-created:goroutines":
       return sched[1];
     case "/sched/goroutines/not-in-go:goroutines":
