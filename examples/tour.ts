@@ -18,6 +18,8 @@ import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
 import { main as parallel } from "./threads.js";
 import { main as observability } from "./observability.js";
+import { main as rateLimit } from "./rate-limit.js";
+import { main as breaker } from "./breaker.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -71,6 +73,18 @@ const steps: Step[] = [
     file: "close-range.ts",
     about: "close() loses no buffered value; for-await drains then ends; late sends are errors.",
     run: closeRange,
+  },
+  {
+    title: "Rate limiting with a token bucket",
+    file: "rate-limit.ts",
+    about: "goroutine/rate (x/time/rate): a burst, then FIFO spacing; wait fails early when a deadline cannot be met, and refunds on cancel.",
+    run: rateLimit,
+  },
+  {
+    title: "Retry with backoff inside a circuit breaker",
+    file: "breaker.ts",
+    about: "goroutine/backoff + goroutine/breaker against a flaky service, in virtual time: the breaker opens, probes, closes.",
+    run: breaker,
   },
   {
     title: "Goroutines on every core",

@@ -1,0 +1,16 @@
+import type { Context } from "../context/index.js";
+
+/**
+ * RateLimiter is what every limiter of `goroutine/rate` implements: {@link Limiter} (token bucket) and
+ * the leaky bucket, fixed window, sliding log and sliding counter.
+ */
+export interface RateLimiter {
+  /** Whether one event may happen now (taking it if so). Never blocks. */
+  allow(): boolean;
+  /** Whether `n` events may happen at `t` (taking them if so). Never blocks. */
+  allowN(t: Date, n: number): boolean;
+  /** Blocks until one event is permitted or `ctx` ends. */
+  wait(ctx: Context): Promise<void>;
+  /** Blocks until `n` events are permitted or `ctx` ends. */
+  waitN(ctx: Context, n: number): Promise<void>;
+}
