@@ -149,7 +149,7 @@ function otelUnit(unit: string): string {
  * import { metrics as otelMetrics } from "@opentelemetry/api";
  * import * as metrics from "goroutine/metrics";
  * metrics.otel(otelMetrics.getMeter("app")); // a no-op meter until an SDK is registered
- * console.log("registered");
+ * console.log("registered"); // "registered"
  * ```
  */
 export function otel(meter: Meter): void {

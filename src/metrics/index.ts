@@ -19,7 +19,7 @@ export { prometheus, otel, promName, type PrometheusOptions } from "./export.js"
  * ```ts
  * import * as metrics from "goroutine/metrics";
  * const d = metrics.all().find((x) => x.name === "/sched/goroutines:goroutines");
- * console.log(d?.kind, d?.cumulative); // uint64 false
+ * console.log(d?.kind, d?.cumulative); // "uint64" false
  * ```
  */
 export function all(): engine.Description[] {
@@ -39,7 +39,7 @@ export function all(): engine.Description[] {
  * import * as metrics from "goroutine/metrics";
  * const s: metrics.Sample[] = [{ name: "/sched/goroutines:goroutines" }, { name: "/no/such:thing" }];
  * metrics.read(s);
- * console.log(s[0].value?.kind, s[0].value?.value, s[1].value?.kind); // uint64 1 bad
+ * console.log(s[0].value?.kind, s[0].value?.value, s[1].value?.kind); // "uint64" 1 "bad"
  * ```
  */
 export function read(samples: engine.Sample[]): void {
