@@ -23,6 +23,7 @@
  * the two backends (V8's continuation-preserved data, or AsyncLocalStorage) and what each costs.
  */
 import { writeSync } from "node:fs";
+import { channel } from "node:diagnostics_channel";
 import * as gls from "./gls.js";
 import { monoNow } from "./clock.js";
 
@@ -311,6 +312,7 @@ export function spawn(
   live++;
   g.bubble?.onStart(g);
   if (hook !== undefined) hook.spawn(g, parent); // obs
+  if (dcCreate.hasSubscribers) dcCreate.publish({ id: g.id, parentId: parent.id, fn: fn.name }); // obs
   scheduleDrain();
   return g;
 }
@@ -433,6 +435,7 @@ export function setBubblePanicRoute(f: (g: G, err: unknown) => boolean): void {
 
 function fail(g: G, err: unknown): void {
   exit(g);
+  if (dcPanic.hasSubscribers) dcPanic.publish({ id: g.id, error: err });
   if (g.bubble !== undefined && bubblePanic !== undefined && bubblePanic(g, err)) return;
   if (panicHandler !== undefined) {
     panicHandler(err, g);
@@ -515,6 +518,16 @@ export function setSchedHook(h: SchedHook | undefined): void {
   hook = h;
 }
 
+/**
+ * diagnostics_channel events (`goroutine:go:create`, `goroutine:block`, `goroutine:panic`,
+ * `goroutine:deadlock`): a message is built only when the channel has subscribers, so an unobserved
+ * process pays one property load per spawn and park.
+ */
+const dcCreate = channel("goroutine:go:create");
+const dcBlock = channel("goroutine:block");
+const dcPanic = channel("goroutine:panic");
+const dcDeadlock = channel("goroutine:deadlock");
+
 /** Goroutines parked in a primitive now (main included). */
 let waiting = 0;
 /** Readies counted for sampling: one in LATENCY_SAMPLE_MASK + 1 records its time. */
@@ -561,6 +574,7 @@ export function park(g: G, reason: string, durable: boolean, on?: object): void 
     if (w.readyAt !== 0) sampleLatency(w); // obs
     if (!deadlockHookInstalled) installDeadlockHook();
     if (hook !== undefined) hook.park(g, w, on); // obs
+    if (dcBlock.hasSubscribers) dcBlock.publish({ id: g.id, reason }); // obs
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
   if (g.bubble !== undefined) {
@@ -806,7 +820,9 @@ function onBeforeExit(): void {
   setImmediate(() => {
     for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
     if (!anyBlocked()) return;
-    crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);
+    const text = dump();
+    if (dcDeadlock.hasSubscribers) dcDeadlock.publish({ dump: text });
+    crash(`fatal error: all goroutines are asleep - deadlock!\n\n${text}`);
   });
 }
 

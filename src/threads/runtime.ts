@@ -12,6 +12,7 @@
  *   fail (LOST) with the exit's error and the records in its local queue move to the global queue.
  */
 import { Worker, isMainThread } from "node:worker_threads";
+import { tracingChannel } from "node:diagnostics_channel";
 import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
 import { globalPut, localGet } from "../internal/threads/runq.js";
@@ -236,7 +237,20 @@ function splitRun(first: unknown, rest: unknown[]): [task: unknown, opts: RunOpt
   return [first, undefined];
 }
 
+/** The tracing channel of task runs (start/end/asyncStart/asyncEnd/error), used only when subscribed. */
+const runChannel = tracingChannel("goroutine:threads:run");
+let tracingRun = false;
+
 function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unknown[], opts: RunOptions | undefined): Promise<unknown> {
+  if (!tracingRun && runChannel.hasSubscribers) {
+    tracingRun = true;
+    try {
+      const name = task instanceof Task ? (task as Task<unknown[], unknown>).key : undefined;
+      return runChannel.tracePromise(() => submit(owner, rcb, myQ, task, args, opts), { task: name, args });
+    } finally {
+      tracingRun = false;
+    }
+  }
   if (!(task instanceof Task)) {
     throw new TypeError(
       typeof task === "function"
