@@ -28,6 +28,7 @@ function noop(): void {}
 
 /** A consumer with every method present, so the hook's call sites stay monomorphic in shape. */
 function complete(c: Consumer): SchedHook {
+  if (c.spawn && c.start && c.park && c.ready && c.exit) return c as SchedHook; // already complete: no bound wrappers
   return {
     spawn: c.spawn?.bind(c) ?? noop,
     start: c.start?.bind(c) ?? noop,
