@@ -18,6 +18,7 @@ import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
 import { main as parallel } from "./threads.js";
 import { main as cacheStampede } from "./cache.js";
+import { main as observability } from "./observability.js";
 import { main as rateLimit } from "./rate-limit.js";
 import { main as breaker } from "./breaker.js";
 
@@ -97,6 +98,12 @@ const steps: Step[] = [
     file: "cache.ts",
     about: "goroutine/cache: 10,000 concurrent misses of one key make one load; refresh-ahead keeps it fresh.",
     run: cacheStampede,
+  },
+  {
+    title: "Watching goroutines: metrics, profiles, traces",
+    file: "observability.ts",
+    about: "goroutine/debug serves Go's /debug/pprof/, /metrics and a live timeline page; run it with --serve and open the URLs.",
+    run: () => observability(),
   },
   {
     title: "A deadlock, and the runtime's report",

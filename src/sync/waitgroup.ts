@@ -122,7 +122,7 @@ export class WaitGroup {
         (this.more ??= []).push({ g, resolve, durable });
       });
     }
-    park(g, "sync.WaitGroup.Wait", durable);
+    park(g, "sync.WaitGroup.Wait", durable, this);
     return p;
   }
 
