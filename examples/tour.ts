@@ -17,6 +17,8 @@ import { main as pipeline } from "./pipeline.js";
 import { main as selectTimeout } from "./select-timeout.js";
 import { main as closeRange } from "./close-range.js";
 import { main as parallel } from "./threads.js";
+import { main as cacheStampede } from "./cache.js";
+import { main as observability } from "./observability.js";
 import { main as rateLimit } from "./rate-limit.js";
 import { main as breaker } from "./breaker.js";
 
@@ -52,13 +54,13 @@ const steps: Step[] = [
   {
     title: "Worker pool",
     file: "worker-pool.ts",
-    about: "3 workers share one jobs channel; a sync.WaitGroup closes the results channel when all are done.",
+    about: "3 workers share one jobs channel and a WaitGroup closes the results; then the same with goroutine/pool.",
     run: workerPool,
   },
   {
     title: "Pipeline with fan-out and fan-in",
     file: "pipeline.ts",
-    about: "generate → 3 squarers reading one channel (fan-out) → merge (fan-in); closing flows downstream.",
+    about: "generate → 3 squarers (fan-out) → merge (fan-in) by hand; then goroutine/pipeline stages, cancelled cleanly.",
     run: pipeline,
   },
   {
@@ -90,6 +92,18 @@ const steps: Step[] = [
     file: "threads.ts",
     about: "goroutine/threads: tasks on worker threads over shared run queues; a task spawns tasks; a Mutex shared by all threads.",
     run: parallel,
+  },
+  {
+    title: "A cache stampede, collapsed",
+    file: "cache.ts",
+    about: "goroutine/cache: 10,000 concurrent misses of one key make one load; refresh-ahead keeps it fresh.",
+    run: cacheStampede,
+  },
+  {
+    title: "Watching goroutines: metrics, profiles, traces",
+    file: "observability.ts",
+    about: "goroutine/debug serves Go's /debug/pprof/, /metrics and a live timeline page; run it with --serve and open the URLs.",
+    run: () => observability(),
   },
   {
     title: "A deadlock, and the runtime's report",

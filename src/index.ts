@@ -17,3 +17,5 @@ export * as singleflight from "./singleflight/index.js";
 export * as semaphore from "./semaphore/index.js";
 export * as synctest from "./synctest/index.js";
 export * as signal from "./signal/index.js";
+export * as pool from "./pool/index.js";
+export * as pipeline from "./pipeline/index.js";

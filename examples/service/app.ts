@@ -225,7 +225,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     if (!current) throw new HttpError(404, `no product ${id}`);
     const next: Product = {
       id,
-      name: (name as string | undefined) ?? current.name,
+      name: (name) ?? current.name,
       price: (price as number | undefined) ?? current.price,
       updatedAt: Date.now(),
     };
@@ -299,7 +299,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
         cancel();
       }
     });
-    let status = 500;
+    let status: number;
     let body: unknown;
     let headers: Record<string, string> = {};
     try {
@@ -364,7 +364,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
         server.closeIdleConnections();
         // Drain: every accepted request finishes, or the drain deadline passes.
         const [dctx, dcancel] = context.withTimeout(context.background(), drain);
-        await Promise.race([inFlight.wait(), new Promise((r) => dctx.done().recv().then(r))]);
+        await Promise.race([inFlight.wait(), dctx.done().recv()]);
         dcancel();
         server.closeAllConnections();
         await closed;

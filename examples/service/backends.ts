@@ -39,7 +39,7 @@ export class Backend<T> {
     const { latency, failureRate } = this.options;
     const wait = latency * (0.5 + Math.random());
     const ok = await select([recv(time.after(wait), () => true), recv(ctx.done(), () => false)]);
-    if (!ok) throw ctx.err();
+    if (!ok) throw ctx.err() ?? new Error("cancelled");
     if (Math.random() < failureRate) {
       this.failures++;
       throw new BackendError(this.name);

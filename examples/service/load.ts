@@ -42,14 +42,14 @@ async function startChild(script: string, env: Record<string, string> = {}): Pro
   const exit = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let buf = "";
-    proc.stdout!.on("data", (chunk: Buffer) => {
+    proc.stdout.on("data", (chunk: Buffer) => {
       buf += chunk.toString();
       const lines = buf.split("\n");
       buf = lines.pop() ?? "";
       for (const line of lines) {
         out.push(line);
         const m = / on (http:\/\/[^\s]+)/.exec(line);
-        if (m) resolve(m[1]!);
+        if (m) resolve(m[1]);
       }
     });
     void exit.then((code) => reject(new Error(`${script} exited (${code}) before listening`)));

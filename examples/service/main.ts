@@ -14,7 +14,6 @@ import { join } from "node:path";
 import * as context from "../../src/context/index.js";
 import * as signal from "../../src/signal/index.js";
 import { startService, type ServiceOptions } from "./app.js";
-import { connectRedis } from "./distributed.js";
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,15 +44,13 @@ async function main(): Promise<void> {
     dbPath: process.env.SERVICE_DB ?? join(tmpdir(), "goroutine-service", "catalogue.db"),
     pricing: { latency: 5, failureRate },
   };
-  let closeRedis = async (): Promise<void> => {};
-  if (redisUrl) {
-    const d = await connectRedis(redisUrl, "goroutine-service");
-    opts.distributed = d.distributed;
-    closeRedis = d.close;
-  }
+  // Multi-process mode (the shared tier, limiter and breaker on Redis) waits for goroutine/redis's
+  // Limiter and breakerStore; until then REDIS_URL is reported and ignored.
+  if (redisUrl) console.log("REDIS_URL is set, but multi-process mode is not built yet: running alone");
+  const closeRedis = async (): Promise<void> => {};
   const svc = await startService(opts);
   const who = cluster.isWorker ? `worker ${process.pid}` : `pid ${process.pid}`;
-  console.log(`${who}: catalogue service on ${svc.url}${redisUrl ? ` (shared tier: ${redisUrl})` : ""}`);
+  console.log(`${who}: catalogue service on ${svc.url}`);
   if (!cluster.isWorker) {
     console.log(`  try:      curl -s ${svc.url}/products/42`);
     console.log(`  stats:    ${svc.url}/stats`);

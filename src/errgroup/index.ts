@@ -23,6 +23,7 @@ import { go as spawnGo } from "../go.js";
 import { type Context, withCancelCause } from "../context/index.js";
 import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 import { Ring } from "../internal/ring.js";
+import { groupOfContext } from "../internal/groupctx.js";
 
 interface Queued {
   fn: () => unknown;
@@ -283,5 +284,6 @@ export function withContext(ctx: Context): [Group, Context] {
   const [c, cancel] = withCancelCause(ctx);
   const g = new Group();
   g.cancel = cancel;
+  groupOfContext.set(c, g); // pipeline stages built on c run in g
   return [g, c];
 }

@@ -296,7 +296,7 @@ export class Chan<T> implements AsyncIterable<T> {
     sg.durable = this.bubble !== undefined;
     const p = pending<void>(sg);
     this.sendq.push(sg);
-    park(g, "chan send", sg.durable);
+    park(g, "chan send", sg.durable, this);
     return p;
   }
 
@@ -330,7 +330,7 @@ export class Chan<T> implements AsyncIterable<T> {
     sg.durable = this.bubble !== undefined;
     const p = pending<unknown>(sg);
     this.recvq.push(sg);
-    park(g, "chan receive", sg.durable);
+    park(g, "chan receive", sg.durable, this);
     return p;
   }
 

@@ -23,6 +23,7 @@
  * the two backends (V8's continuation-preserved data, or AsyncLocalStorage) and what each costs.
  */
 import { writeSync } from "node:fs";
+import { channel } from "node:diagnostics_channel";
 import * as gls from "./gls.js";
 import { monoNow } from "./clock.js";
 
@@ -82,11 +83,13 @@ export interface Ext {
   reason: string;
   /** monoNow() when it parked (the start of that microtask burst). */
   since: number;
+  /** monoNow() of a sampled ready (for /sched/latencies), 0 when none is pending; see {@link ready}. */
+  readyAt: number;
 }
 
 /** Makes an {@link Ext}; an object literal, for the same reason as {@link newG}. */
 function newExt(parentId: number, args: unknown[], site: SiteRecord | undefined): Ext {
-  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0 };
+  return { parentId, args, site, parks: 0, nonDurable: 0, durable: false, reason: "", since: 0, readyAt: 0 };
 }
 
 /**
@@ -221,6 +224,7 @@ let creationStacks = process.env["GOROUTINE_STACKS"] !== "0";
 
 /** Turns capture of creation sites on or off (on by default; `GOROUTINE_STACKS=0` starts it off). */
 export function setCreationStacks(on: boolean): boolean {
+  if (typeof on !== "boolean") throw new TypeError(`runtime.setCreationStacks: on must be a boolean, got ${typeof on}`);
   const prev = creationStacks;
   creationStacks = on;
   return prev;
@@ -308,6 +312,8 @@ export function spawn(
   top++;
   live++;
   g.bubble?.onStart(g);
+  if (hook !== undefined) hook.spawn(g, parent); // obs
+  if (dcCreate.hasSubscribers) dcCreate.publish({ id: g.id, parentId: parent.id, fn: fn.name }); // obs
   scheduleDrain();
   return g;
 }
@@ -328,6 +334,7 @@ function drainSpawns(): void {
       const g = all[started++];
       if (g === undefined) continue; // abandoned with its bubble before it could start
       gls.set(g);
+      if (hook !== undefined) hook.start(g); // obs
       start(g);
     }
   } catch (e) {
@@ -392,8 +399,11 @@ export function abandon(g: G): void {
 
 function exit(g: G): void {
   if (g.state === DEAD) return;
+  if (g.state === WAITING) waiting--; // obs
   g.state = DEAD;
   const x = g.ext;
+  if (typeof x !== "number" && x.readyAt !== 0) sampleLatency(x); // obs
+  if (hook !== undefined) hook.exit(g); // obs
   if (g.bubble !== undefined && typeof x !== "number") updateDurable(g, x); // one that returned with waits outstanding counts no more
   all[g.slot] = undefined;
   live--;
@@ -426,6 +436,7 @@ export function setBubblePanicRoute(f: (g: G, err: unknown) => boolean): void {
 
 function fail(g: G, err: unknown): void {
   exit(g);
+  if (dcPanic.hasSubscribers) dcPanic.publish({ id: g.id, error: err });
   if (g.bubble !== undefined && bubblePanic !== undefined && bubblePanic(g, err)) return;
   if (panicHandler !== undefined) {
     panicHandler(err, g);
@@ -481,19 +492,90 @@ export function crash(text: string): never {
 
 let deadlockHookInstalled = false;
 
+// ---- the observability seam --------------------------------------------------------------------------
+
+/**
+ * What goroutine/trace, goroutine/pprof and goroutine/metrics see of the scheduler: one optional hook,
+ * called at spawn, start, park (first outstanding wait), ready (last wait ended; `currentG()` is the
+ * waker) and exit. Installed only while something records (a trace, a flight recorder, block or mutex
+ * profiling, leak detection), so when nothing does the scheduler pays one load and compare per event.
+ * The always-on counters (waiting, created, the latency sample) are plain integer updates below.
+ *
+ * Why one hook object rather than diagnostics_channel here: a channel's `hasSubscribers` check costs a
+ * property load per event too, but every subscriber would then be called with a freshly built message;
+ * src/internal/obs.ts fans one hook out to every consumer, building messages only for subscribers.
+ */
+export interface SchedHook {
+  spawn(g: G, parent: G): void;
+  start(g: G): void;
+  /** `on` is the primitive waited on, when the primitive passes it (for leak detection). */
+  park(g: G, w: Ext, on: object | undefined): void;
+  ready(g: G, w: Ext): void;
+  exit(g: G): void;
+}
+let hook: SchedHook | undefined;
+/** Installs (or removes) the scheduler hook; see src/internal/obs.ts. */
+export function setSchedHook(h: SchedHook | undefined): void {
+  hook = h;
+}
+
+/**
+ * diagnostics_channel events (`goroutine:go:create`, `goroutine:block`, `goroutine:panic`,
+ * `goroutine:deadlock`): a message is built only when the channel has subscribers, so an unobserved
+ * process pays one property load per spawn and park.
+ */
+const dcCreate = channel("goroutine:go:create");
+const dcBlock = channel("goroutine:block");
+const dcPanic = channel("goroutine:panic");
+const dcDeadlock = channel("goroutine:deadlock");
+
+/** Goroutines parked in a primitive now (main included). */
+let waiting = 0;
+/** Readies counted for sampling: one in LATENCY_SAMPLE_MASK + 1 records its time. */
+let readies = 0;
+const LATENCY_SAMPLE_MASK = 63;
+let latencySink: ((seconds: number) => void) | undefined;
+/** Where sampled ready → run latencies go (goroutine/metrics installs its histogram). */
+export function setLatencySink(f: (seconds: number) => void): void {
+  latencySink = f;
+}
+/**
+ * A sampled goroutine was readied and is now running again (it parks or exits): record how long it
+ * took. The scheduler cannot see the resume itself (V8 runs the continuation), so this is measured to
+ * the goroutine's next park or exit, which is an upper bound: right for goroutines that wake, do a
+ * little and wait again, long for ones that compute between waits.
+ */
+function sampleLatency(w: Ext): void {
+  const dt = monoNow() - w.readyAt;
+  w.readyAt = 0;
+  if (latencySink !== undefined) latencySink(dt / 1000);
+}
+
+/** Scheduler counts for goroutine/metrics: [live, created, waiting, not started yet]. */
+export function schedCounts(out: Float64Array): void {
+  out[0] = live;
+  out[1] = nextId - 1;
+  out[2] = waiting;
+  out[3] = top - started;
+}
+
 /**
  * Records that `g` starts waiting on a primitive. `durable` says whether only its synctest bubble can end
  * this wait (channels and conds made in the same bubble, the bubble's timers). Every park is paired with
  * exactly one {@link ready} with the same `durable`; a goroutine may have several waits outstanding at
  * once (`Promise.all` over two receives) and stays WAITING until the last one ends.
  */
-export function park(g: G, reason: string, durable: boolean): void {
+export function park(g: G, reason: string, durable: boolean, on?: object): void {
   const w = ext(g);
   w.reason = reason;
   if (w.parks++ === 0) {
     g.state = WAITING;
+    waiting++; // obs
     w.since = burstNow();
+    if (w.readyAt !== 0) sampleLatency(w); // obs
     if (!deadlockHookInstalled) installDeadlockHook();
+    if (hook !== undefined) hook.park(g, w, on); // obs
+    if (dcBlock.hasSubscribers) dcBlock.publish({ id: g.id, reason }); // obs
   }
   if (held.length > 0) releaseHeld(); // the waker blocks: those it woke run now
   if (g.bubble !== undefined) {
@@ -510,11 +592,49 @@ export function park(g: G, reason: string, durable: boolean): void {
 export function ready(g: G, durable: boolean): void {
   const w = g.ext;
   if (typeof w === "number" || w.parks === 0) return; // the goroutine was abandoned with its bubble
-  if (--w.parks === 0 && g.state === WAITING) g.state = RUNNABLE;
+  if (--w.parks === 0 && g.state === WAITING) {
+    g.state = RUNNABLE;
+    waiting--; // obs
+    if ((++readies & LATENCY_SAMPLE_MASK) === 0) w.readyAt = monoNow(); // obs
+    if (hook !== undefined) hook.ready(g, w); // obs
+  }
   if (g.bubble !== undefined) {
     if (!durable) w.nonDurable--;
     updateDurable(g, w);
   }
+}
+
+/** Total time goroutines waited for a sync.Mutex or RWMutex, in ms (/sync/mutex/wait/total). */
+let mutexWaitMs = 0;
+/** Read by goroutine/metrics. */
+export function mutexWaitTotalMs(): number {
+  return mutexWaitMs;
+}
+/** The mutex profile's hook: `unlock` runs in the unlocker when waiters exist, `handoff` at the grant. */
+export interface LockHook {
+  unlock(mu: object): void;
+  handoff(g: G, waitedMs: number, mu: object): void;
+}
+/** Read by sync.Mutex and RWMutex on their contended unlock path. */
+export let lockHook: LockHook | undefined;
+export function setLockHook(h: LockHook | undefined): void {
+  lockHook = h;
+}
+
+/**
+ * {@link ready} for a lock's waiter that is being granted the lock (sync.Mutex, RWMutex): also adds its
+ * wait to /sync/mutex/wait/total and, while mutex profiling is on, charges it to the unlocker (the
+ * running goroutine), as Go's mutex profile does. The wait starts at the park's burst time (early by at
+ * most one time slice; see burstNow).
+ */
+export function readyLock(g: G, mu: object): void {
+  const w = waitOf(g);
+  if (w !== undefined && w.parks > 0) {
+    const dt = monoNow() - w.since;
+    mutexWaitMs += dt;
+    if (lockHook !== undefined) lockHook.handoff(g, dt, mu);
+  }
+  ready(g, false);
 }
 
 function updateDurable(g: G, w: Ext): void {
@@ -701,7 +821,9 @@ function onBeforeExit(): void {
   setImmediate(() => {
     for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
     if (!anyBlocked()) return;
-    crash(`fatal error: all goroutines are asleep - deadlock!\n\n${dump()}`);
+    const text = dump();
+    if (dcDeadlock.hasSubscribers) dcDeadlock.publish({ dump: text });
+    crash(`fatal error: all goroutines are asleep - deadlock!\n\n${text}`);
   });
 }
 

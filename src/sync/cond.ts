@@ -86,7 +86,7 @@ export class Cond<L extends Locker = Locker> {
       this.q.remove(w);
       throw e;
     }
-    park(g, "sync.Cond.Wait", true);
+    park(g, "sync.Cond.Wait", true, this);
     await woken;
     if (owned && owner !== null) await l[kLockAs](owner);
     else await l.lock();

@@ -45,7 +45,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, pending, ready, tick, wake } from "../internal/scheduler.js";
+import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, lockHook, pending, readyLock, tick, wake } from "../internal/scheduler.js";
 import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -243,6 +243,7 @@ export class Mutex implements Locker {
       this.owner = null; // fast path: nobody waits
       return;
     }
+    if (lockHook !== undefined) lockHook.unlock(this); // mutex profile: the unlocker's stack
     if (this.starving) {
       // Starvation mode: hand the lock straight to the head waiter; it is never observed free.
       const since = this.qSince[this.qHead];
@@ -319,7 +320,7 @@ export class Mutex implements Locker {
     this.qHead = (i + 1) & (this.qSince.length - 1);
     this.qLen--;
     this.owner = owner;
-    ready(g, false);
+    readyLock(g, this);
     if (mustYield) defer(() => resolve(owner));
     else resolve(owner);
   }
@@ -349,7 +350,7 @@ export class Mutex implements Locker {
     this.qSince[i] = since;
     const p = pending<object>(slot);
     this.qResolve[i] = slot.resolve as (owner: object) => void;
-    park(g, "sync.Mutex.Lock", false);
+    park(g, "sync.Mutex.Lock", false, this);
     return p;
   }
 

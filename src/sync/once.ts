@@ -57,6 +57,7 @@ export class Once {
    * ("sync.Once.Do") until `f` settles.
    */
   do(f: () => unknown): Promise<void> {
+    if (typeof f !== "function") throw new TypeError(`sync.Once.Do: f must be a function, got ${typeof f}`);
     if (this.state === DONE) return done();
     if (this.state === RUNNING) {
       const g = currentG();
@@ -114,6 +115,7 @@ export class Once {
  * ```
  */
 export function onceFunc<R extends void | Promise<void>>(f: () => R): () => R {
+  if (typeof f !== "function") throw new TypeError(`sync.OnceFunc: f must be a function, got ${typeof f}`);
   return onceValue(f);
 }
 
@@ -131,6 +133,7 @@ export function onceFunc<R extends void | Promise<void>>(f: () => R): () => R {
  * ```
  */
 export function onceValue<T>(f: () => T): () => T {
+  if (typeof f !== "function") throw new TypeError(`sync.OnceValue: f must be a function, got ${typeof f}`);
   let state = IDLE;
   let value: T;
   let error: unknown;
@@ -167,5 +170,6 @@ export function onceValue<T>(f: () => T): () => T {
  * ```
  */
 export function onceValues<A, B>(f: () => readonly [A, B]): () => readonly [A, B] {
+  if (typeof f !== "function") throw new TypeError(`sync.OnceValues: f must be a function, got ${typeof f}`);
   return onceValue(f);
 }

@@ -16,7 +16,7 @@
  * instance-members initializer) that is compiled, optimized and inlined on its own; plain assignments
  * are simply part of the constructor. A small gain (peer/ours on mixed-10%-writes/1 ~0.93 -> ~0.96).
  */
-import { type G, currentG, doneWith, park, pending, ready, wakeNow } from "../internal/scheduler.js";
+import { type G, currentG, doneWith, park, lockHook, pending, readyLock, wakeNow } from "../internal/scheduler.js";
 import { type Locker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
 import { WaitList, WaitNode } from "./waitlist.js";
 
@@ -178,7 +178,7 @@ export class RWMutex implements Locker {
     const w = new RWWaiter(g, null);
     const p = pending<RWMutexReadGuard>(w);
     this.rq.pushBack(w);
-    park(g, "sync.RWMutex.RLock", false);
+    park(g, "sync.RWMutex.RLock", false, this);
     return p;
   }
 
@@ -214,12 +214,13 @@ export class RWMutex implements Locker {
   /** @internal */
   releaseWrite(): void {
     this.writer = null;
+    if (lockHook !== undefined && (this.rq.first !== null || this.wq.first !== null)) lockHook.unlock(this);
     if (this.rq.first !== null) {
       // Admit every reader that queued behind this writer; the next writer waits for them to drain.
       this.readers += this.rq.size;
       for (let w = this.rq.shift(); w !== null; w = this.rq.shift()) {
         const rw = w;
-        ready(rw.g, false);
+        readyLock(rw.g, this);
         wakeNow(() => rw.settle(new RWMutexReadGuard(this)));
       }
       return;
@@ -230,7 +231,7 @@ export class RWMutex implements Locker {
   private grantWriter(): void {
     const w = this.wq.shift()!;
     this.writer = w.owner;
-    ready(w.g, false);
+    readyLock(w.g, this);
     wakeNow(() => w.settle(w.owner!));
   }
 
@@ -239,7 +240,7 @@ export class RWMutex implements Locker {
     const w = new RWWaiter(g, owner);
     const p = pending<RWMutexGuard>(w);
     this.wq.pushBack(w);
-    park(g, "sync.RWMutex.Lock", false);
+    park(g, "sync.RWMutex.Lock", false, this);
     return p;
   }
 

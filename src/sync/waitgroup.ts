@@ -122,7 +122,7 @@ export class WaitGroup {
         (this.more ??= []).push({ g, resolve, durable });
       });
     }
-    park(g, "sync.WaitGroup.Wait", durable);
+    park(g, "sync.WaitGroup.Wait", durable, this);
     return p;
   }
 
@@ -132,6 +132,8 @@ export class WaitGroup {
    * counter is still decremented and the error then propagates as an uncaught goroutine error (a panic).
    */
   go(fn: () => unknown): void {
+    // Checked before add(1): a bad fn must fail at the call, not panic later inside the new goroutine.
+    if (typeof fn !== "function") throw new TypeError(`sync.WaitGroup.Go: fn must be a function, got ${typeof fn}`);
     this.add(1);
     go(runTask, this, fn);
   }

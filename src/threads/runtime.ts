@@ -12,6 +12,7 @@
  *   fail (LOST) with the exit's error and the records in its local queue move to the global queue.
  */
 import { Worker, isMainThread } from "node:worker_threads";
+import { tracingChannel } from "node:diagnostics_channel";
 import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
 import { globalPut, localGet } from "../internal/threads/runq.js";
@@ -49,6 +50,7 @@ import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/
 import { running, tasksByG, workerState } from "../internal/threads/current.js";
 import { type G, currentG, park, ready } from "../internal/scheduler.js";
 import { gomaxprocs } from "../runtime/index.js";
+import { type ThreadCounts, setThreadSource } from "../internal/obs.js";
 import { Task } from "./task.js";
 
 /** Options of {@link start}. */
@@ -235,7 +237,20 @@ function splitRun(first: unknown, rest: unknown[]): [task: unknown, opts: RunOpt
   return [first, undefined];
 }
 
+/** The tracing channel of task runs (start/end/asyncStart/asyncEnd/error), used only when subscribed. */
+const runChannel = tracingChannel("goroutine:threads:run");
+let tracingRun = false;
+
 function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unknown[], opts: RunOptions | undefined): Promise<unknown> {
+  if (!tracingRun && runChannel.hasSubscribers) {
+    tracingRun = true;
+    try {
+      const name = task instanceof Task ? (task as Task<unknown[], unknown>).key : undefined;
+      return runChannel.tracePromise(() => submit(owner, rcb, myQ, task, args, opts), { task: name, args });
+    } finally {
+      tracingRun = false;
+    }
+  }
   if (!(task instanceof Task)) {
     throw new TypeError(
       typeof task === "function"
@@ -262,6 +277,21 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRun(p, causeOf(ctx) ?? ctx.err()));
   return promise;
 }
+
+/** Open runtimes of this thread, for goroutine/metrics' thread counts. */
+const openRuntimes = new Set<Runtime>();
+
+/** goroutine/metrics: worker threads of open runtimes, and this thread's submitted tasks by state. */
+setThreadSource((out: ThreadCounts): void => {
+  for (const r of openRuntimes) out.threads += r.workerCount();
+  if (slots.length === 1) return;
+  const i32 = heap().i32;
+  for (const p of pendingEntries()) {
+    if (p.done || p.settled) continue;
+    if (Atomics.load(i32, (p.rec >> 2) + T_STATE) === STARTED) out.running++;
+    else out.runnable++;
+  }
+});
 
 // ---- the runtime handle ------------------------------------------------------------------------------
 
@@ -319,6 +349,12 @@ export class Runtime {
     for (let i = 0; i < n; i++) this.spawnWorker(i);
     watchRuntime(this, parkedWaits);
     setOnFirstWait(startWatchdog);
+    openRuntimes.add(this);
+  }
+
+  /** @internal Worker threads it has (for goroutine/metrics). */
+  workerCount(): number {
+    return this.workers.length;
   }
 
   /** @internal For the deadlock watchdog: each worker's answer, "busy" if it does not answer in time. */
@@ -508,6 +544,7 @@ export class Runtime {
     wakeAllWorkers(this.rcb);
     this.state = "closed";
     unwatchRuntime(this);
+    openRuntimes.delete(this);
     const ws = this.workers.filter((w): w is Worker => w !== undefined);
     this.workers.fill(undefined);
     await Promise.all(ws.map((w) => w.terminate()));

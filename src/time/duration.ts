@@ -150,7 +150,9 @@ export function parseDuration(s: string): number {
     const um = /^[^0-9.]*/.exec(s)!;
     const u = um[0];
     if (u === "") throw new TypeError(`time: missing unit in duration ${q}`);
-    const unit = unitNs[u];
+    // An own-property lookup: `unitNs[u]` would find `__proto__`, `constructor` or `toString` on the
+    // prototype chain and then fail in BigInt arithmetic instead of naming the unknown unit.
+    const unit = Object.hasOwn(unitNs, u) ? unitNs[u] : undefined;
     if (unit === undefined) throw new TypeError(`time: unknown unit ${JSON.stringify(u)} in duration ${q}`);
     s = s.slice(u.length);
     let v = BigInt(whole === "" ? "0" : whole) * unit;

@@ -47,6 +47,11 @@ function examples(sources: string[]): Example[] {
 }
 
 function rewriteImports(code: string): string {
+  // Other packages (an optional peer an example passes in, e.g. prom-client) resolve from the repo,
+  // since the example runs from a temporary directory.
+  code = code.replace(/from "((?:@[a-z0-9-]+\/)?[a-z0-9-]+)"/g, (m, pkg: string) =>
+    pkg === "goroutine" || pkg.startsWith("node") ? m : `from ${JSON.stringify(import.meta.resolve(pkg))}`,
+  );
   return code.replace(/from "goroutine(?:\/([a-z]+))?"/g, (_m, sub: string | undefined) => {
     const target = sub === undefined ? join(dist, "index.js") : join(dist, sub, "index.js");
     return `from ${JSON.stringify(pathToFileURL(target).href)}`;

@@ -125,9 +125,10 @@ test("writes go to the cache at once and to SQLite by write-behind, flushed on s
 });
 
 test("shutdown under load answers every request it accepted", async () => {
-  const svc = await startService({ pricing: { latency: 20, failureRate: 0 }, inventory: { latency: 20, failureRate: 0 } });
+  // Backends slow enough that all 100 requests are accepted before shutdown begins.
+  const svc = await startService({ pricing: { latency: 400, failureRate: 0 }, inventory: { latency: 400, failureRate: 0 } });
   const inflight = Array.from({ length: 100 }, (_, i) => getJson(`${svc.url}/products/${(i % 40) + 1}`, { "x-client-id": `s${i}` }));
-  await until(async () => (await svc.stats()).inFlight >= 50, "requests in flight");
+  await until(async () => (await svc.stats()).inFlight === 100, "all requests in flight");
   await svc.shutdown();
   const results = await Promise.all(inflight);
   assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200), []);

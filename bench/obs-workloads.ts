@@ -1,0 +1,74 @@
+/**
+ * Child process of bench/observability.ts: runs the core workloads (ping-pong, stream, select, spawn)
+ * against the build whose src directory is argv[2], optionally with a flight recorder running
+ * (argv[3] === "flight"), and prints ns/op per workload as JSON (median of 5 batches).
+ */
+type Lib = typeof import("../src/index.js");
+type Trace = typeof import("../src/trace/index.js");
+
+const dir = process.argv[2];
+const flight = process.argv[3] === "flight";
+const lib = (await import(`${dir}/index.js`)) as Lib;
+const { go, Chan, select, recv } = lib;
+(await import(`${dir}/runtime/index.js`) as typeof import("../src/runtime/index.js")).setCreationStacks(false);
+if (flight) new ((await import(`${dir}/trace/index.js`)) as Trace).FlightRecorder().start();
+
+async function pingpong(n: number): Promise<void> {
+  const ping = new Chan<number>();
+  const pong = new Chan<number>();
+  go(async () => {
+    for (let i = 0; i < n; i++) await pong.send((await ping.recv())! + 1);
+  });
+  for (let i = 0; i < n; i++) {
+    await ping.send(i);
+    await pong.recv();
+  }
+}
+async function stream(n: number): Promise<void> {
+  const ch = new Chan<number>(128);
+  go(async () => {
+    for (let i = 0; i < n; i++) await ch.send(i);
+  });
+  for (let i = 0; i < n; i++) await ch.recv();
+}
+async function sel(n: number): Promise<void> {
+  const a = new Chan<number>(128);
+  const b = new Chan<number>(128);
+  go(async () => {
+    for (let i = 0; i < n; i++) await (i & 1 ? a : b).send(i);
+  });
+  const h = (v: number | undefined): number | undefined => v;
+  for (let i = 0; i < n; i++) await select([recv(a, h), recv(b, h)]);
+}
+async function spawn(n: number): Promise<void> {
+  const done = new Chan<void>();
+  let left = n;
+  for (let i = 0; i < n; i++) {
+    go(() => {
+      if (--left === 0) done.close();
+    });
+  }
+  await done.recv();
+}
+
+const work: Record<string, [(n: number) => Promise<void>, number]> = {
+  pingpong: [pingpong, 100_000],
+  stream: [stream, 400_000],
+  select: [sel, 200_000],
+  spawn: [spawn, 200_000],
+};
+const only = (process.argv[4] ?? "").split(",").filter(Boolean);
+const out: Record<string, number> = {};
+for (const [name, [fn, n]] of Object.entries(work)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  await fn(n / 4); // warm-up
+  const xs: number[] = [];
+  for (let s = 0; s < 5; s++) {
+    const t0 = process.hrtime.bigint();
+    await fn(n);
+    xs.push(Number(process.hrtime.bigint() - t0) / n);
+  }
+  xs.sort((x, y) => x - y);
+  out[name] = xs[2];
+}
+console.log(JSON.stringify(out));

@@ -1,0 +1,124 @@
+/**
+ * Observability benchmark (issue 11's targets), after a build: `node dist/bench/observability.js`.
+ *
+ * - metrics always on vs compiled out: a copy of dist/src with every scheduler line marked `// obs`
+ *   removed is the "compiled out" build; both builds run the core workloads in child processes,
+ *   alternating, `--rounds` times (default 3); the ratio is ours/compiled-out per round.
+ * - flight recorder running vs not: same children, with a FlightRecorder started (Go's defaults).
+ * - writeTo of a full 10 MiB ring, a goroutine profile of 100,000 goroutines, metrics.read of every
+ *   sample: measured in this process.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
+import { option } from "./harness.js";
+
+const ROUNDS = Number(option("rounds", "3"));
+const here = fileURLToPath(new URL(".", import.meta.url));
+const src = join(here, "..", "src");
+const child = join(here, "obs-workloads.js");
+
+function run(dir: string, mode = ""): Record<string, number> {
+  return JSON.parse(execFileSync(process.execPath, [child, dir, mode], { encoding: "utf8" })) as Record<string, number>;
+}
+
+// ---- the compiled-out build --------------------------------------------------------------------------
+// Beside dist/ (not in /tmp), so the native addon (build/Release) is found at the same relative path.
+const tmp = mkdtempSync(join(here, "..", "..", "dist-obs-off-"));
+const off = join(tmp, "src");
+cpSync(src, off, { recursive: true });
+const sched = join(off, "internal", "scheduler.js");
+// tsc puts the body of a one-line `if` on its own line: drop the `if` with its marked body.
+const stripped: string[] = [];
+for (const l of readFileSync(sched, "utf8").split("\n")) {
+  if (!l.trimEnd().endsWith("// obs")) stripped.push(l);
+  else if (/^\s*if \(.*\)$/.test(stripped[stripped.length - 1] ?? "")) stripped.pop();
+}
+writeFileSync(sched, stripped.join("\n"));
+
+const ratios: Record<string, number[]> = {};
+const flightRatios: Record<string, number[]> = {};
+const push = (m: Record<string, number[]>, k: string, v: number): void => void (m[k] ??= []).push(v);
+for (let r = 0; r < ROUNDS; r++) {
+  const a = run(off);
+  const b = run(src);
+  const c = run(src, "flight");
+  for (const k of Object.keys(a)) {
+    push(ratios, k, b[k] / a[k]);
+    push(flightRatios, k, c[k] / b[k]);
+  }
+  console.log(`round ${r + 1}: compiled out ${JSON.stringify(a)}\n         metrics on   ${JSON.stringify(b)}\n         + recorder   ${JSON.stringify(c)}`);
+}
+rmSync(tmp, { recursive: true, force: true });
+const range = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}×`;
+
+// ---- in-process figures ------------------------------------------------------------------------------
+const { go, Chan } = await import("../src/index.js");
+const trace = await import("../src/trace/index.js");
+const pprof = await import("../src/pprof/index.js");
+const metrics = await import("../src/metrics/index.js");
+const nul = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
+
+// a full 10 MiB ring
+const fr = new trace.FlightRecorder();
+fr.start();
+{
+  const ping = new Chan<number>();
+  const pong = new Chan<number>();
+  const n = 200_000; // ≥ 4 events per round trip: more than the ring's 436,906 records
+  go(async () => {
+    for (let i = 0; i < n; i++) await pong.send((await ping.recv())! + 1);
+  });
+  for (let i = 0; i < n; i++) {
+    await ping.send(i);
+    await pong.recv();
+  }
+}
+const writeTimes: number[] = [];
+let bytes = 0;
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now();
+  bytes = await fr.writeTo(nul());
+  writeTimes.push(performance.now() - t0);
+}
+await fr.stop();
+
+// 100,000 goroutines (creation stacks on: the default)
+const block = new Chan<void>();
+for (let i = 0; i < 100_000; i++) {
+  go(async function parked() {
+    await block.recv();
+  });
+}
+await new Promise((r) => setImmediate(r));
+const profTimes: Record<string, number> = {};
+for (const debug of [0, 1] as const) {
+  const t0 = performance.now();
+  await pprof.lookup("goroutine")!.writeTo(nul(), debug);
+  profTimes[`debug=${debug}`] = performance.now() - t0;
+}
+block.close();
+
+// metrics.read of every sample
+const all = metrics.all().map((d) => ({ name: d.name }));
+for (let i = 0; i < 2000; i++) metrics.read(all);
+const N = 20_000;
+const t0 = performance.now();
+for (let i = 0; i < N; i++) metrics.read(all);
+const readUs = ((performance.now() - t0) * 1000) / N;
+
+console.log(`\nload average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log("| figure | measured | target | result |\n| --- | ---: | --- | --- |");
+for (const k of Object.keys(ratios)) {
+  console.log(`| metrics on / compiled out, ${k} | ${range(ratios[k])} | ≤ 1.03× | ${Math.min(...ratios[k]) <= 1.03 ? "PASS" : "MISS"} |`);
+}
+for (const k of ["pingpong", "stream"]) {
+  console.log(`| flight recorder running, ${k} | ${range(flightRatios[k])} | ≤ 1.3× | ${Math.min(...flightRatios[k]) <= 1.3 ? "PASS" : "MISS"} |`);
+}
+console.log(`| flight recorder running, select / spawn | ${range(flightRatios.select)} / ${range(flightRatios.spawn)} | — | — |`);
+console.log(`| writeTo of a full 10 MiB ring (${(bytes / 1e6).toFixed(1)} MB of JSON) | ${Math.min(...writeTimes).toFixed(0)}–${Math.max(...writeTimes).toFixed(0)} ms | ≤ 200 ms | ${Math.min(...writeTimes) <= 200 ? "PASS" : "MISS"} |`);
+console.log(`| goroutine profile of 100,000 goroutines, debug=0 / debug=1 | ${profTimes["debug=0"].toFixed(0)} / ${profTimes["debug=1"].toFixed(0)} ms | ≤ 1 s | ${profTimes["debug=0"] <= 1000 ? "PASS" : "MISS"} |`);
+console.log(`| metrics.read of all ${all.length} samples | ${readUs.toFixed(2)} µs | ≤ 20 µs | ${readUs <= 20 ? "PASS" : "MISS"} |`);
