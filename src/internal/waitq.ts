@@ -10,7 +10,7 @@
  *   its methods' property accesses are megamorphic; the channel queue sees only Sudogs and stays
  *   monomorphic on the hottest path of the library.
  * - `push` and `remove` are the only mutators (`shift` goes through `remove`), so a subclass that
- *   overrides those two sees every waiter arrive and leave; time/weak.ts relies on it to keep a timer
+ *   overrides those two sees every waiter arrive and leave; weaktimer.ts relies on it to keep a timer
  *   channel's Node timer alive exactly while someone waits on the channel.
  * - A select that also waits on cross-thread channels (threads.Chan) owns a shared claim cell: whoever
  *   commits one of its cases first CASes the cell 0 → caseIndex+1. Its sudogs stay queued until the
@@ -18,54 +18,14 @@
  *   claimed, and claims the select for the sudog it returns (Go's `selectDone` CAS in `dequeue`).
  */
 import type { G } from "./scheduler.js";
+import type { SelectState } from "./select.js";
 
 /** How a parked operation completes. */
 export const M_RECV = 0; // resolve(value)
 export const M_RECV_OK = 1; // resolve([value, ok])
 export const M_ITER = 2; // resolve(IteratorResult)
 export const M_SEND = 3; // resolve() / reject(closed)
-export const M_SELECT = 4; // complete the select's state
-
-/** A select that is parked: shared by the sudogs of all its cases. */
-export interface SelectState {
-  /** Set once, by whoever completes the select first. */
-  done: boolean;
-  /** Index of the case that fired. */
-  index: number;
-  value: unknown;
-  ok: boolean;
-  /** The chosen case was a send on a channel that got closed. */
-  closedSend: boolean;
-  sudogs: Sudog[];
-  resolve: () => void;
-  /** What the select's park said. */
-  durable: boolean;
-  /**
-   * Index in `cells` of the shared claim cell (0 open, else the index+1 of the case that committed),
-   * or -1 for a select on in-thread channels only, which needs no claim: it runs on one thread.
-   */
-  claim: number;
-  /** The shared heap's int32 view holding the claim cell; null when `claim` is -1. */
-  cells: Int32Array | null;
-}
-
-/** A fresh, undecided select state (`claim` -1 and `cells` null for a select with no shared cell). */
-export function newSelectState(durable: boolean, claim: number, cells: Int32Array | null): SelectState {
-  return {
-    done: false,
-    index: -1,
-    value: undefined,
-    ok: false,
-    closedSend: false,
-    sudogs: [],
-    resolve: noopResolve,
-    durable,
-    claim,
-    cells,
-  };
-}
-
-function noopResolve(): void {}
+export const M_SELECT = 4; // complete the select's state (select.ts's SelectState)
 
 let settleSudog: (sg: Sudog) => void = () => {};
 /** Installed by chan.ts (which knows the error types) so that a woken sudog can settle itself. */
