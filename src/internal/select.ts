@@ -112,7 +112,7 @@ export class SelectState {
     const all = this.sudogs;
     for (let i = 0; i < all.length; i++) {
       const other = all[i];
-      if (other !== sg) other.queue?.remove(other);
+      if (other !== sg) other.list?.remove(other);
     }
   }
 

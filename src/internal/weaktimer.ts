@@ -30,7 +30,7 @@ export class WatchedQ extends WaitQ {
     if (this.size === 1) this.onWaiters(true);
   }
   override remove(sg: Sudog): void {
-    if (sg.queue !== this) return;
+    if (sg.list !== this) return;
     super.remove(sg);
     if (this.size === 0) this.onWaiters(false);
   }

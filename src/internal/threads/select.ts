@@ -171,7 +171,7 @@ async function finish(
   const cell = claim >> 2;
   await waitWhile(cell, 0, "select");
   const won = Atomics.load(i32, cell) - 1;
-  for (const sg of st.sudogs) sg.queue?.remove(sg);
+  for (const sg of st.sudogs) sg.list?.remove(sg);
   let value = st.value;
   let ok = st.ok;
   let closed = st.closedSend;
