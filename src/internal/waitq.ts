@@ -41,9 +41,9 @@ export interface WaitLinks {
 
 /** A node of a {@link WaitList}: waiters extend it with what they need to wake the waiter. */
 export class WaitNode implements WaitLinks {
-  /** @internal */ next: this | null = null;
-  /** @internal */ prev: this | null = null;
-  /** @internal */ list: WaitList<WaitLinks> | null = null;
+  next: this | null = null;
+  prev: this | null = null;
+  list: WaitList<WaitLinks> | null = null;
 }
 
 /** A doubly linked FIFO of {@link WaitLinks} nodes. */
