@@ -1,34 +1,11 @@
 /**
- * select (Go's runtime/select.go), in three passes:
- * pass 1 — poll the cases in a uniformly random order and commit the first that can proceed;
- * (default) — if none can and there is an `otherwise`, run it and return synchronously;
- * pass 2 — enqueue one sudog per non-nil case on its channel and park;
- * pass 3 — the party that completes one sudog marks the select done and removes all its other sudogs
- *          from their queues (see `fire` in internal/chan.ts), so exactly one case commits.
- *
- * Invariants:
- * - A case commits only through `pollRecv`/`pollSend` (pass 1) or `fire` (pass 3); both move the value
- *   and mark the select done in one synchronous step, so a losing send case never delivers its value and a
- *   losing receive case never consumes one.
- * - Cases on nil channels are skipped in every pass and never chosen.
- * - The handler of the chosen case runs in the selecting goroutine (after its await), never in the waker.
- * - A select with a case on a cross-thread channel (one with `remote` set: threads.Chan) is run whole by
- *   that channel's engine (`remote.select`), which locks the cross-thread channels as Go's selectgo does
- *   and parks on a shared claim cell that in-thread wakers win in `WaitQ.shift`.
+ * `select`, `recv` and `send`: the public face of Go's select statement. This file checks arguments and
+ * documents the contract; the engine (Go's selectgo: random poll order, pass 1 poll, default, pass 2
+ * enqueue and park, pass 3 dequeue) is src/internal/select.ts, beside the channel engine
+ * (src/internal/chan.ts), and a select with a cross-thread case runs in src/internal/threads/select.ts.
  */
-import {
-  Chan,
-  ChanClosedError,
-  closedSendCase,
-  commitCase,
-  type RemoteChan,
-  type SelectCaseData,
-  parkForever,
-  polledOk,
-  polledValue,
-} from "./internal/chan.js";
-import { currentG, park } from "./internal/scheduler.js";
-import { M_SELECT, type SelectState, Sudog, newSelectState } from "./internal/waitq.js";
+import { Chan } from "./internal/chan.js";
+import { Case, RECV, SEND, selectgo } from "./internal/select.js";
 
 declare const resultType: unique symbol;
 
@@ -39,19 +16,6 @@ declare const resultType: unique symbol;
 export interface SelectCase<R> {
   /** Phantom: the handler's result type. */
   readonly [resultType]?: R;
-}
-
-const RECV = 0;
-const SEND = 1;
-
-/** The runtime shape behind SelectCase. */
-class Case implements SelectCaseData {
-  constructor(
-    readonly dir: number,
-    readonly ch: Chan<unknown>,
-    readonly value: unknown,
-    readonly then: ((value: unknown, ok: boolean) => unknown) | undefined,
-  ) {}
 }
 
 function checkChan(ch: unknown, fn: string): void {
@@ -110,8 +74,6 @@ type Result<R> = Awaited<R>;
 export type CasesResult<C extends readonly SelectCase<unknown>[]> =
   C[number] extends infer K ? (K extends SelectCase<infer R> ? R : never) : never;
 
-const order: number[] = [];
-
 /**
  * select waits until one of `cases` can proceed and commits exactly that one, like Go's `select`.
  *
@@ -150,68 +112,5 @@ export function select(cases: readonly SelectCase<unknown>[], otherwise?: () => 
   if (otherwise !== undefined && typeof otherwise !== "function") {
     throw new TypeError("select: otherwise must be a function");
   }
-  const n = cases.length;
-  const cs = cases as unknown as Case[];
-  const g = currentG();
-  let allBubble = n > 0;
-  let remote: RemoteChan | null = null;
-  for (let i = 0; i < n; i++) {
-    const c = cs[i];
-    if (!(c instanceof Case)) throw new TypeError(`select: case ${i} is not a recv(...) or send(...) case`);
-    const b = c.ch.bubble;
-    if (b !== undefined) c.ch.checkBubble(g, "select on");
-    else if (!c.ch.isNil) allBubble = false;
-    if (c.ch.remote !== null) remote = c.ch.remote;
-  }
-  if (remote !== null) return remote.select(cs, otherwise);
-
-  // pass 1 — look for a case that can proceed, in random order (Fisher–Yates, inside out, as Go does).
-  order.length = n;
-  for (let i = 0; i < n; i++) {
-    const j = Math.floor(Math.random() * (i + 1));
-    order[i] = order[j]!;
-    order[j] = i;
-  }
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    const c = cs[i];
-    const ch = c.ch;
-    if (ch.isNil) continue;
-    if (c.dir === RECV) {
-      if (ch.pollRecv()) return commitCase(c, polledValue, polledOk, otherwise !== undefined);
-    } else {
-      if (ch.closed) return closedSendCase(otherwise !== undefined);
-      if (ch.pollSend(c.value)) return commitCase(c, undefined, true, otherwise !== undefined);
-    }
-  }
-
-  if (otherwise !== undefined) return otherwise();
-  if (n === 0) return parkForever("select (no cases)");
-  return selectSlow(cs, allBubble);
+  return selectgo(cases, otherwise);
 }
-
-
-// pass 2 — park on every case; pass 3 happens in the waker (fire).
-async function selectSlow(cs: Case[], durable: boolean): Promise<unknown> {
-  const g = currentG();
-  const st: SelectState = newSelectState(durable, -1, null);
-  const woken = new Promise<void>((r) => (st.resolve = r));
-  for (let i = 0; i < cs.length; i++) {
-    const c = cs[i];
-    if (c.ch.isNil) continue;
-    const sg = new Sudog(g, M_SELECT, st, i);
-    sg.durable = durable;
-    st.sudogs.push(sg);
-    if (c.dir === RECV) c.ch.recvq.push(sg);
-    else {
-      sg.elem = c.value;
-      c.ch.sendq.push(sg);
-    }
-  }
-  park(g, "select", durable);
-  await woken;
-  if (st.closedSend) throw new ChanClosedError("send on closed channel");
-  const c = cs[st.index];
-  return c.then === undefined ? undefined : c.then(st.value, st.ok);
-}
-

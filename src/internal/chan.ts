@@ -11,6 +11,9 @@
  * - A channel made inside a synctest bubble (`bubble` set) may only be used by that bubble's goroutines.
  * - Waiters of a select that also waits on cross-thread channels may linger after that select was won
  *   elsewhere; `WaitQ.shift` drops them, so every dequeue here goes through `shift`.
+ * - A poll (`pollRecv`, `pollSend`) returns its result as a value; the select engine (select.ts) commits
+ *   a case through a poll or, once parked, through `fire`, which hands a select's sudog to its
+ *   SelectState (pass 3 of select happens there).
  *
  * Completion: the state change (value moved, waiter removed, goroutine marked ready) happens at once and
  * synchronously; only the settlement of the waiter's promise may be deferred by preemption. So a value is
@@ -29,7 +32,8 @@ import {
   wakeNow,
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
-import { M_ITER, M_RECV, M_RECV_OK, M_SEND, type SelectState, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
+import type { RemoteChan } from "./select.js";
+import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
 
 /**
  * ChanClosedError is thrown for misuse of a channel's closed state: a send on a closed channel
@@ -40,9 +44,12 @@ export class ChanClosedError extends Error {
   override readonly name = "ChanClosedError";
 }
 
-/** The value and ok flag of the last successful poll; read immediately after a poll returns true. */
-export let polledValue: unknown = undefined;
-export let polledOk = false;
+/** `pollRecv`'s result when a receive would block. */
+export const WOULD_BLOCK: unique symbol = Symbol("would block");
+/** `pollRecv`'s result on a closed channel with nothing left in it (Go's `ok == false`). */
+export const DRAINED: unique symbol = Symbol("closed and drained");
+/** What `pollRecv` returns: a received value, or one of the two markers above. */
+export type Polled<T> = T | typeof WOULD_BLOCK | typeof DRAINED;
 
 /**
  * Settles a parked sudog: `elem`/`ok` for receivers, `closedSend` for senders woken by close.
@@ -54,10 +61,10 @@ export let polledOk = false;
  */
 export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean, hold: boolean): void {
   const sel = sg.sel;
-  if (sel !== null && sel.claim >= 0) return fireShared(sg, sel, elem, ok, closedSend);
+  if (sel !== null && sel.claim >= 0) return sel.decideShared(sg, elem, ok, closedSend);
   ready(sg.g, sg.durable);
   if (sel !== null) {
-    decide(sg, sel, elem, ok, closedSend);
+    sel.decide(sg, elem, ok, closedSend);
     if (hold) wake(sel.resolve);
     else wakeNow(sel.resolve);
     return;
@@ -67,80 +74,6 @@ export function fire(sg: Sudog, elem: unknown, ok: boolean, closedSend: boolean,
   sg.closedSend = closedSend;
   if (hold) wake(sg);
   else wakeNow(sg);
-}
-
-/**
- * Completes a select that also waits on cross-thread channels: `shift` has already won its claim cell for
- * `sg`. Its goroutine waits on that cell (which parks and readies it), so only the result is recorded, the
- * other in-thread sudogs are dropped and the cell's waiter is notified.
- */
-function fireShared(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, closedSend: boolean): void {
-  decide(sg, sel, elem, ok, closedSend);
-  notifyClaim(sel.claim);
-}
-
-let notifyClaim: (idx: number) => void = () => {};
-/** @internal Installed by the threads engine: how a won claim cell's waiter is woken (its futex). */
-export function setClaimNotifier(f: (idx: number) => void): void {
-  notifyClaim = f;
-}
-
-/** @internal Sets the result of a poll (for channels whose engine lives elsewhere: threads.Chan). */
-export function setPolled(value: unknown, ok: boolean): void {
-  polledValue = value;
-  polledOk = ok;
-}
-
-/** @internal A case of a select as the engines see it (select.ts's Case). dir: 0 receive, 1 send. */
-/**
- * Commits the chosen case of a select: runs its handler. `sync`: a select with a default returns the
- * handler's result itself; otherwise a promise of it (a handler that throws rejects it).
- */
-export function commitCase(c: SelectCaseData, v: unknown, ok: boolean, sync: boolean): unknown {
-  if (sync) return c.then === undefined ? undefined : c.then(v, ok);
-  if (c.then === undefined) return doneWith(undefined);
-  try {
-    return doneWith(c.then(v, ok));
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
-
-/** A chosen send case on a closed channel: throws (sync) or rejects with Go's message. */
-export function closedSendCase(sync: boolean): Promise<never> {
-  const err = new ChanClosedError("send on closed channel");
-  if (sync) throw err;
-  return Promise.reject(err);
-}
-
-export interface SelectCaseData {
-  readonly dir: number;
-  readonly ch: Chan<unknown>;
-  readonly value: unknown;
-  readonly then: ((value: unknown, ok: boolean) => unknown) | undefined;
-}
-
-/**
- * @internal The engine of channels whose state lives outside this thread (threads.Chan, in the shared
- * heap). A select with one of its channels among the cases is run whole by `select` (same contract as the
- * core select), which may also hold in-thread cases: their sudogs carry the shared claim (SelectState).
- */
-export interface RemoteChan {
-  select(cases: readonly SelectCaseData[], otherwise: (() => unknown) | undefined): unknown;
-}
-
-/** Records `sg`'s case as the select's outcome and takes the select's other sudogs out of their queues. */
-function decide(sg: Sudog, sel: SelectState, elem: unknown, ok: boolean, closedSend: boolean): void {
-  sel.done = true;
-  sel.index = sg.caseIndex;
-  sel.value = elem;
-  sel.ok = ok;
-  sel.closedSend = closedSend;
-  const all = sel.sudogs;
-  for (let i = 0; i < all.length; i++) {
-    const other = all[i];
-    if (other !== sg) other.queue?.remove(other);
-  }
 }
 
 setSudogSettler(settle);
@@ -324,7 +257,8 @@ export class Chan<T> implements AsyncIterable<T> {
   private recvMode(mode: number): Promise<unknown> {
     if (this.bubble !== undefined) this.checkBubble(currentG(), "receive on");
     if (this.isNil) return parkForever("chan receive (nil chan)");
-    if (this.pollRecv()) return doneWith(wrap(mode, polledValue, polledOk));
+    const v = this.pollRecv();
+    if (v !== WOULD_BLOCK) return doneWith(v === DRAINED ? wrap(mode, undefined, false) : wrap(mode, v, true));
     const g = currentG();
     const sg = new Sudog(g, mode, null, 0);
     sg.durable = this.bubble !== undefined;
@@ -352,8 +286,10 @@ export class Chan<T> implements AsyncIterable<T> {
    */
   tryRecv(): [value: T | undefined, ok: boolean] | undefined {
     if (this.bubble !== undefined) this.checkBubble(currentG(), "receive on");
-    if (this.isNil || !this.pollRecv()) return undefined;
-    return [polledValue as T | undefined, polledOk];
+    if (this.isNil) return undefined;
+    const v = this.pollRecv();
+    if (v === WOULD_BLOCK) return undefined;
+    return v === DRAINED ? [undefined, false] : [v, true];
   }
 
   /**
@@ -400,35 +336,28 @@ export class Chan<T> implements AsyncIterable<T> {
   }
 
   /**
-   * @internal Receives without blocking if possible; on success the result is in polledValue/polledOk.
-   * The caller has checked isNil.
+   * @internal Receives without blocking if possible: the value received, {@link DRAINED} if the channel
+   * is closed and drained, or {@link WOULD_BLOCK}. The caller has checked isNil.
    */
-  pollRecv(): boolean {
+  pollRecv(): Polled<T> {
     const buf = this.buf;
     if (buf.length > 0) {
-      polledValue = buf.shift();
-      polledOk = true;
+      const v = buf.shift();
       // The buffer had been full with a sender waiting: move its value into the freed slot.
       const sg = this.sendq.shift();
       if (sg !== null) {
         buf.push(sg.elem as T);
         fire(sg, undefined, true, false, true);
       }
-      return true;
+      return v;
     }
     const sg = this.sendq.shift();
     if (sg !== null) {
-      polledValue = sg.elem;
-      polledOk = true;
+      const v = sg.elem as T; // read first: fire overwrites a plain sender's elem
       fire(sg, undefined, true, false, this.cap > 0);
-      return true;
+      return v;
     }
-    if (this.closed) {
-      polledValue = undefined;
-      polledOk = false;
-      return true;
-    }
-    return false;
+    return this.closed ? DRAINED : WOULD_BLOCK;
   }
 
   /** @internal Sends without blocking if possible. The caller has checked isNil and closed. */

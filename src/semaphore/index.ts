@@ -19,9 +19,13 @@
  *   that is not at the head stays in the ring, counted in `dead`, until it reaches the head (dropped
  *   then) or the dead are the majority (the ring is compacted: O(len) paid for by as many
  *   cancellations). The head entry is never a cancelled one, so `len === 0` means nobody waits.
- *   Rejected alternative: the intrusive doubly linked WaitList the other sync primitives use — a
+ *   Rejected alternative: the library's one intrusive waiter list (internal/waitq.ts's WaitList) — a
  *   9-field node per waiter plus a promise made through a shared executor; with 1000 contending tasks
- *   that measured ~15% more per acquire/release pair (~300 vs ~255 ns), mostly allocation and scavenges.
+ *   that measured ~15% more per acquire/release pair (~300 vs ~255 ns), mostly allocation and scavenges
+ *   (bench/sync.ts's contended rows at N = 1000: `semaphore(10)/contended/1000` "goroutine Weighted(10)"
+ *   and `mutex/contended/1000` "goroutine Weighted(1)"; commit d3a2096). This ring is a special case
+ *   kept for those rows, pinned by test/semaphore/semaphore.test.ts, "FIFO order survives the ring
+ *   wrapping, growing, compacting and shrinking".
  * - A grant settles the waiter's promise at once (`wakeNow`, or at the next macrotask turn while a
  *   preemption is pending), as the mutex's grants do, rather than holding it until the releaser blocks
  *   (`wake`): a lock hand-off is on the critical path of every waiter behind it.

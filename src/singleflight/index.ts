@@ -29,7 +29,7 @@
 import { Chan } from "../internal/chan.js";
 import { type CancelFunc, type Context, afterFunc, background, withCancel, withoutCancel } from "../context/index.js";
 import { type BubbleHooks, type G, currentG, park, pending, ready, wakeNow } from "../internal/scheduler.js";
-import { WaitList, WaitNode } from "../sync/waitlist.js";
+import { WaitList, WaitNode } from "../internal/waitq.js";
 
 /**
  * What `doChan` delivers: the value or the error of the flight, and whether it was shared.
@@ -236,7 +236,7 @@ export class Group<T> {
     const g = currentG();
     return new Promise((resolve, reject) => {
       const w = new Caller<T>(g, leader, resolve, reject);
-      (c.waiting ??= new WaitList<Caller<T>>()).pushBack(w);
+      (c.waiting ??= new WaitList<Caller<T>>()).push(w);
       c.callers++;
       if (signal !== undefined) {
         const onAbort = (): void => this.leave(key, c, w, signal.reason);

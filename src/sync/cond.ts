@@ -13,7 +13,7 @@
  */
 import { type G, currentG, park, ready, wakeNow } from "../internal/scheduler.js";
 import { type Locker, isOwnedLocker, kLockAs, kOwner } from "./mutex.js";
-import { WaitList, WaitNode } from "./waitlist.js";
+import { WaitList, WaitNode } from "../internal/waitq.js";
 
 class CondWaiter extends WaitNode {
   constructor(
@@ -77,7 +77,7 @@ export class Cond<L extends Locker = Locker> {
     let resolve!: () => void;
     const woken = new Promise<void>((r) => (resolve = r));
     const w = new CondWaiter(g, resolve);
-    this.q.pushBack(w);
+    this.q.push(w);
     const owned = isOwnedLocker(l);
     const owner = owned ? l[kOwner]() : null;
     try {

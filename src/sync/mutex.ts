@@ -9,7 +9,12 @@
  *   exactly one chance for the head waiter is pending (Go's mutexWoken), so an unlock never schedules a
  *   second one for the same free lock.
  * - Waiters leave the queue only from its head (a mutex wait cannot be cancelled), so the queue is a
- *   ring of parallel arrays: no record is allocated per waiter.
+ *   ring of parallel arrays: no record is allocated per waiter. This is the one special case beside the
+ *   library's waiter list (internal/waitq.ts's WaitList), kept because a bench row shows the gain: on
+ *   bench/sync.ts's `mutex/contended/1000` row ("goroutine Mutex"), this Mutex with its queue on a
+ *   WaitList (one node per waiter) took 15–60% longer per lock/unlock pair in paired runs on a loaded
+ *   2-core machine (equal within noise at `mutex/contended/10`). Pinned by test/sync/mutex.test.ts, "FIFO hand-off order
+ *   survives the waiter ring wrapping and growing".
  * - `starving` implies `owner !== null`: in starvation mode the lock passes from the unlocker straight to
  *   the head waiter and is never observed free, so newcomers cannot barge and queue at the tail.
  * - Normal mode: unlock frees the lock and wakes the head waiter (unless one is woken already). Woken

@@ -18,7 +18,7 @@
  */
 import { type G, currentG, doneWith, park, lockHook, pending, readyLock, wakeNow } from "../internal/scheduler.js";
 import { type Locker, TRY_OWNER, kLockAs, kOwner } from "./mutex.js";
-import { WaitList, WaitNode } from "./waitlist.js";
+import { WaitList, WaitNode } from "../internal/waitq.js";
 
 /**
  * Resolved by `RWMutex.lock()`: disposing it unlocks the write lock, once, if this guard still holds it.
@@ -177,7 +177,7 @@ export class RWMutex implements Locker {
     const g = currentG();
     const w = new RWWaiter(g, null);
     const p = pending<RWMutexReadGuard>(w);
-    this.rq.pushBack(w);
+    this.rq.push(w);
     park(g, "sync.RWMutex.RLock", false, this);
     return p;
   }
@@ -239,7 +239,7 @@ export class RWMutex implements Locker {
     const g = currentG();
     const w = new RWWaiter(g, owner);
     const p = pending<RWMutexGuard>(w);
-    this.wq.pushBack(w);
+    this.wq.push(w);
     park(g, "sync.RWMutex.Lock", false, this);
     return p;
   }

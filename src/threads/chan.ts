@@ -9,7 +9,8 @@
  *   engine; `remote` routes select to it.
  * - Values are encoded before any lock is taken and decoded after it is released.
  */
-import { Chan as CoreChan, ChanClosedError, type RemoteChan, setPolled } from "../internal/chan.js";
+import { Chan as CoreChan, ChanClosedError, DRAINED, type Polled, WOULD_BLOCK } from "../internal/chan.js";
+import type { RemoteChan } from "../internal/select.js";
 import { done, doneWith } from "../internal/scheduler.js";
 import { M_ITER, M_RECV, M_RECV_OK } from "../internal/waitq.js";
 import { SHARED, decodeValue, discard, encodeValue, registerShared } from "../internal/threads/codec.js";
@@ -193,12 +194,10 @@ export class Chan<T> extends CoreChan<T> {
     };
   }
 
-  /** @internal Receives without waiting (result via polledValue/polledOk). */
-  override pollRecv(): boolean {
-    if (eng.tryRecv(this.#off) === eng.BLOCKED) return false;
-    const ok = eng.gotOk;
-    setPolled(received(), ok);
-    return true;
+  /** @internal Receives without waiting: the value, DRAINED (closed and empty) or WOULD_BLOCK. */
+  override pollRecv(): Polled<T> {
+    if (eng.tryRecv(this.#off) === eng.BLOCKED) return WOULD_BLOCK;
+    return eng.gotOk ? (decodeValue(eng.gotBlock) as T) : DRAINED;
   }
 
   /** @internal Sends without waiting. */

@@ -9,13 +9,13 @@
  * - The channel holds at most one undelivered tick (see timerchan.ts). A tick that finds the slot taken
  *   is dropped: a slow receiver gets one stale tick, then the ticks as they come, never a backlog.
  * - stop and reset drain the slot before returning (Go 1.23: no stale tick after either).
- * - Its real-clock timer keeps the process alive only while a receiver is parked on `c` (weak.ts).
+ * - Its real-clock timer keeps the process alive only while a receiver is parked on `c` (internal/weaktimer.ts).
  */
 import type { Chan } from "../internal/chan.js";
 import { Chan as ChanClass } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { TimerChan } from "./timerchan.js";
-import { refTimer } from "./weak.js";
+import { refTimer } from "../internal/weaktimer.js";
 import { type BubbleHooks, currentG } from "../internal/scheduler.js";
 import { checkTimerBubble } from "./timer.js";
 
@@ -76,7 +76,7 @@ export class Ticker {
   #arm(at: number): void {
     const h = this.#clock.setTimer(at, this.#onTick);
     this.#handle = h;
-    if (!(this.c as TimerChan).parked) refTimer(h, false); // see weak.ts
+    if (!(this.c as TimerChan).parked) refTimer(h, false); // see internal/weaktimer.ts
   }
 
   #tick(): void {

@@ -10,7 +10,7 @@
  * - A function timer (afterFunc) has a nil channel; its function is started in a new goroutine at most
  *   once per arming, and never after a stop or reset that returned true.
  * - A channel timer's real-clock timer keeps the process alive only while a receiver is parked on `c`
- *   (weak.ts), so an abandoned `after` does not delay exit; afterFunc timers are ordinary.
+ *   (internal/weaktimer.ts), so an abandoned `after` does not delay exit; afterFunc timers are ordinary.
  * - The clock is the one current when the timer was made (the bubble's fake clock inside synctest) and
  *   never changes afterwards; reset re-arms on the same clock.
  */
@@ -18,7 +18,7 @@ import { Chan } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
 import { TimerChan } from "./timerchan.js";
-import { refTimer } from "./weak.js";
+import { refTimer } from "../internal/weaktimer.js";
 
 /**
  * Converts a user duration to a non-negative delay: negative and NaN act as 0 (Go's rule for timers and
@@ -99,7 +99,7 @@ export class Timer {
     const clock = this.#clock;
     const h = clock.setTimer(clock.now() + delay, this.#onFire);
     this.#handle = h;
-    // A channel timer keeps the process alive only while a receiver waits (weak.ts); afterFunc runs code.
+    // A channel timer keeps the process alive only while a receiver waits (internal/weaktimer.ts); afterFunc runs code.
     if (this.#fn === undefined && !(this.c as TimerChan).parked) refTimer(h, false);
   }
 

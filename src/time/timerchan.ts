@@ -16,20 +16,20 @@
  * must be the time at which the timer fired, so it has to be stored somewhere; hiding the slot keeps the
  * engine in src/internal/chan.ts unchanged.
  *
- * - The receive queue is a WatchedQ (weak.ts): the owner's real timer is ref'd exactly while a receiver
+ * - The receive queue is a WatchedQ (internal/weaktimer.ts): the owner's real timer is ref'd exactly while a receiver
  *   is parked, so an abandoned timer does not keep the process alive.
  *
  * Owner: the Timer or Ticker that made the channel; user code may only receive from it.
  */
 import { Chan } from "../internal/chan.js";
 import type { WaitQ } from "../internal/waitq.js";
-import { WatchedQ } from "./weak.js";
+import { WatchedQ } from "../internal/weaktimer.js";
 
 /** The receive-only channel of a Timer or Ticker. */
 export class TimerChan extends Chan<Date> {
   /**
    * @param onWaiters told when the first receiver parks and when the last one leaves, so the owner can
-   * keep its real timer ref'd exactly while someone waits (see weak.ts).
+   * keep its real timer ref'd exactly while someone waits (see internal/weaktimer.ts).
    */
   constructor(onWaiters: (parked: boolean) => void) {
     super(0);

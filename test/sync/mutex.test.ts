@@ -22,6 +22,29 @@ async function heldWithWaiter(): Promise<{ mu: Mutex; got: () => boolean }> {
 }
 
 describe("Mutex", () => {
+  // The waiters' queue is a ring of parallel arrays (a special case beside internal/waitq.ts's
+  // WaitList, kept for the mutex/contended/1000 bench row). This run makes it wrap and then grow while
+  // wrapped: the hand-off order must stay the arrival order.
+  test("FIFO hand-off order survives the waiter ring wrapping and growing", async () => {
+    const mu = new Mutex();
+    await mu.lock();
+    const order: number[] = [];
+    const all: Promise<void>[] = [];
+    const waiter = (id: number): Promise<void> =>
+      mu.lock().then((g) => {
+        order.push(id);
+        // The third waiter, holding the lock with three others still queued behind the ring's head,
+        // queues 20 more: the tail wraps past the ring's end and the ring grows twice while wrapped.
+        if (id === 2) for (let i = 6; i < 26; i++) all.push(waiter(i));
+        g[Symbol.dispose]();
+      });
+    for (let i = 0; i < 6; i++) all.push(waiter(i));
+    mu.unlock();
+    while (order.length < 26) await Promise.all(all);
+    assert.deepEqual(order, Array.from({ length: 26 }, (_, i) => i));
+    assert.equal(mu.tryLock(), true);
+  });
+
   test("unlock of an unlocked mutex throws Go's error", () => {
     const mu = new Mutex();
     assert.throws(() => mu.unlock(), { message: "sync: unlock of unlocked mutex" });

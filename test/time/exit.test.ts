@@ -1,5 +1,5 @@
 /**
- * Timer and Ticker channels keep the process alive only while a goroutine waits on them (weak.ts):
+ * Timer and Ticker channels keep the process alive only while a goroutine waits on them (internal/weaktimer.ts):
  * abandoned or forgotten timers do not delay exit (Go exits when main returns), awaited ones fire.
  * Each case runs exit.fixture.ts in a child process; "at once" means well under the timers' hour.
  */

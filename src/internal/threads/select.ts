@@ -19,19 +19,17 @@
  *   select never meets its own waiters (a send and a receive case on one channel cannot pair).
  * - No user code runs while a lock is held: handlers run after unlocking.
  */
+import { type Chan, ChanClosedError, DRAINED, WOULD_BLOCK } from "../chan.js";
+import { currentG } from "../scheduler.js";
 import {
-  type Chan,
-  ChanClosedError,
+  SelectState,
   closedSendCase,
   commitCase,
   setClaimNotifier,
   type RemoteChan,
   type SelectCaseData,
-  polledOk,
-  polledValue,
-} from "../chan.js";
-import { currentG } from "../scheduler.js";
-import { M_SELECT, type SelectState, Sudog, newSelectState } from "../waitq.js";
+} from "../select.js";
+import { M_SELECT, Sudog } from "../waitq.js";
 import { type SharedObject, SHARED, decodeValue, discard, encodeValue } from "./codec.js";
 import { notifyWord, waitWhile } from "./futex.js";
 import { heap } from "./heap.js";
@@ -109,9 +107,10 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
         if (ch.closed) closed = true;
         else if (!ch.pollSend(c.value)) continue;
       } else {
-        if (!ch.pollRecv()) continue;
-        value = polledValue;
-        ok = polledOk;
+        const v = ch.pollRecv();
+        if (v === WOULD_BLOCK) continue;
+        ok = v !== DRAINED;
+        value = ok ? v : undefined;
       }
       chosen = i;
       break;
@@ -125,7 +124,7 @@ function select(cs: readonly SelectCaseData[], otherwise: (() => unknown) | unde
         if (chOff[i] !== 0) records[i] = eng.parkLocked(chOff[i] >> 2, cs[i].dir === SEND, blocks[i], cell, i);
       }
       const g = currentG();
-      st = newSelectState(false, cell, eng.view());
+      st = new SelectState(false, cell, eng.view());
       for (let i = 0; i < n; i++) {
         const c = cs[i];
         if (chOff[i] !== 0 || c.ch.isNil) continue;
@@ -172,7 +171,7 @@ async function finish(
   const cell = claim >> 2;
   await waitWhile(cell, 0, "select");
   const won = Atomics.load(i32, cell) - 1;
-  for (const sg of st.sudogs) sg.queue?.remove(sg);
+  for (const sg of st.sudogs) sg.list?.remove(sg);
   let value = st.value;
   let ok = st.ok;
   let closed = st.closedSend;

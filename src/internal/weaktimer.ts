@@ -14,9 +14,11 @@
  *   afterFunc runs code, and a context timer is released by its cancel function.
  * - Inside a synctest bubble the fake clock's timers have no Node handle and this is a no-op.
  *
+ * Why here, in internal/ beside the clock seam (clock.ts's TimerHandle) and the channel engine: WatchedQ
+ * extends the engine's WaitQ, so src/time builds on it and the engine never reaches up into src/time.
  */
-import { type Sudog, WaitQ } from "../internal/waitq.js";
-import type { TimerHandle } from "../internal/clock.js";
+import { type Sudog, WaitQ } from "./waitq.js";
+import type { TimerHandle } from "./clock.js";
 
 /** A receive queue that reports when it becomes non-empty and when it becomes empty again. */
 export class WatchedQ extends WaitQ {
@@ -28,7 +30,7 @@ export class WatchedQ extends WaitQ {
     if (this.size === 1) this.onWaiters(true);
   }
   override remove(sg: Sudog): void {
-    if (sg.queue !== this) return;
+    if (sg.list !== this) return;
     super.remove(sg);
     if (this.size === 0) this.onWaiters(false);
   }
