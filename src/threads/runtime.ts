@@ -11,7 +11,7 @@
  * - A worker that exits while the runtime is open is replaced on the same P; the records it was running
  *   fail (LOST) with the exit's error and the records in its local queue move to the global queue.
  */
-import { Worker, isMainThread } from "node:worker_threads";
+import { type WorkerOptions, Worker, isMainThread } from "node:worker_threads";
 import { tracingChannel } from "node:diagnostics_channel";
 import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
@@ -57,8 +57,96 @@ import { Task } from "./task.js";
 export interface StartOptions {
   /** How many worker threads (default: `runtime.gomaxprocs()`); a whole number from 1 to 256. */
   workers?: number;
-  /** Node options for the workers (default: this process's `execArgv`, so a TypeScript loader carries over). */
+  /**
+   * Node options for the workers. Default: the workers inherit this process's options, as Node's
+   * `new Worker` does — loaders such as `--import tsx` reach them, and process-wide flags
+   * (`--max-old-space-size`, `--expose-gc`, the test runner's flags) apply to the whole process without
+   * being passed again. A list given here is passed as the workers' `execArgv`, less any flag Node refuses
+   * in a worker (those apply to the process only; for a worker's heap use {@link StartOptions.resourceLimits}).
+   */
   execArgv?: string[];
+  /**
+   * Limits of each worker's JavaScript engine (Node's `resourceLimits` of `new Worker`): heap sizes in MB
+   * and stack size. A worker that exceeds them exits, and the task it ran rejects with {@link WorkerExitError}.
+   * Default: Node's defaults.
+   */
+  resourceLimits?: WorkerLimits;
+}
+
+/**
+ * Per-worker engine limits (see {@link StartOptions.resourceLimits}); each a positive number of MB.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * import { getHeapStatistics } from "node:v8";
+ * export const heapLimitMb = threads.task(import.meta.url, function heapLimitMb(): number {
+ *   return getHeapStatistics().heap_size_limit / 2 ** 20;
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
+ *   console.log((await rt.run(heapLimitMb)) < 128); // true
+ *   await rt.close();
+ * }
+ * ```
+ */
+export interface WorkerLimits {
+  /** Maximum size of the main heap. */
+  maxOldGenerationSizeMb?: number;
+  /** Maximum size of the heap space for recently created objects. */
+  maxYoungGenerationSizeMb?: number;
+  /** Size of the pre-allocated memory range for generated code. */
+  codeRangeSizeMb?: number;
+  /** Maximum stack size of the thread. */
+  stackSizeMb?: number;
+}
+
+const LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
+
+function checkLimits(l: unknown): WorkerLimits | undefined {
+  if (l === undefined) return undefined;
+  if (typeof l !== "object" || l === null) throw new TypeError("threads.start: resourceLimits must be an object");
+  const out: WorkerLimits = {};
+  for (const k of Object.keys(l)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(k)) {
+      throw new TypeError(`threads.start: unknown resourceLimits field ${JSON.stringify(k)} (known: ${LIMIT_KEYS.join(", ")})`);
+    }
+    const v = (l as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new RangeError(`threads.start: resourceLimits.${k} must be a positive number of MB, got ${typeof v === "number" ? v : typeof v}`);
+    }
+    out[k as (typeof LIMIT_KEYS)[number]] = v;
+  }
+  return out;
+}
+
+/**
+ * The flags of `new Worker`'s ERR_WORKER_INVALID_EXEC_ARGV ("Initiated Worker with invalid execArgv
+ * flags: --a, --b=1"), or undefined for any other error.
+ */
+function refusedFlags(e: unknown): Set<string> | undefined {
+  if (!(e instanceof Error) || (e as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") return undefined;
+  const colon = e.message.indexOf(": ");
+  if (colon < 0) return undefined;
+  return new Set(e.message.slice(colon + 2).split(", "));
+}
+
+/**
+ * `argv` without the flags in `refused`; a refused flag written without `=` takes its value (the next
+ * element, when it is not itself a flag) with it.
+ */
+function withoutFlags(argv: readonly string[], refused: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!refused.has(a)) {
+      out.push(a);
+      continue;
+    }
+    if (!a.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+  }
+  return out;
 }
 
 /** Options of one {@link Runtime.run} call. */
@@ -327,7 +415,9 @@ export class Runtime {
   private readonly owner: Owner = { outstanding: 0, onDrained: undefined };
   private readonly workers: (Worker | undefined)[];
   private readonly errors: (unknown)[] = [];
-  private readonly execArgv: string[];
+  /** The workers' execArgv, once cut down to what Node accepts; undefined: inherit this process's. */
+  private execArgv: string[] | undefined;
+  private readonly limits: WorkerLimits | undefined;
   private state: "open" | "closing" | "closed" = "open";
   private closeDone: Promise<void> | undefined;
   private readonly broken = new Map<string, Error>();
@@ -340,10 +430,14 @@ export class Runtime {
   constructor(opts: StartOptions = {}) {
     if (!isMainThread) throw new Error("threads.start: start runtimes on the main thread");
     const n = checkWorkers(opts.workers);
-    if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+    if (
+      opts.execArgv !== undefined &&
+      (!Array.isArray(opts.execArgv) || !opts.execArgv.every((a): a is string => typeof a === "string"))
+    ) {
       throw new TypeError("threads.start: execArgv must be an array of strings");
     }
-    this.execArgv = opts.execArgv ?? process.execArgv;
+    this.execArgv = opts.execArgv === undefined ? undefined : [...opts.execArgv];
+    this.limits = checkLimits(opts.resourceLimits);
     this.rcb = makeRuntime(n);
     this.workers = new Array<Worker | undefined>(n);
     for (let i = 0; i < n; i++) this.spawnWorker(i);
@@ -395,10 +489,24 @@ export class Runtime {
   }
 
   private spawnWorker(i: number): void {
-    const w = new Worker(workerUrl, {
-      workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
-      execArgv: this.execArgv,
-    });
+    const wopts: WorkerOptions = { workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i } };
+    if (this.limits !== undefined) wopts.resourceLimits = this.limits;
+    let w: Worker;
+    for (;;) {
+      if (this.execArgv !== undefined) wopts.execArgv = this.execArgv;
+      try {
+        w = new Worker(workerUrl, wopts);
+        break;
+      } catch (e) {
+        // Flags Node accepts only for the whole process: leave exactly those out (once per runtime: the
+        // list is kept for the next workers) and try again.
+        const refused = refusedFlags(e);
+        if (refused === undefined || this.execArgv === undefined) throw e;
+        const kept = withoutFlags(this.execArgv, refused);
+        if (kept.length === this.execArgv.length) throw e;
+        this.execArgv = kept;
+      }
+    }
     w.on("message", (m: WorkerMessage) => {
       if (m.type === "ready") this.restarts = 0;
       else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);

@@ -20,6 +20,7 @@ import {
   fail,
   fanOut,
   fib,
+  heapInfo,
   notATask,
   spin,
   waitCancel,
@@ -155,6 +156,28 @@ describe("bad input", () => {
     assert.throws(() => threads.task(import.meta.url, "x", 5 as never), /must be a function/);
     threads.task(import.meta.url, function twice() {});
     assert.throws(() => threads.task(import.meta.url, function twice() {}), /already registered/);
+  });
+
+  test("start({ execArgv }) with flags Node refuses in workers leaves exactly those out", async () => {
+    const r = threads.start({ workers: 1, execArgv: ["--expose-gc", "--max-old-space-size", "512", "--no-warnings"] });
+    try {
+      assert.equal(await r.run(add, 1, 2), 3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test("start({ resourceLimits }) sets each worker's heap limit", async () => {
+    const r = threads.start({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+    try {
+      const small = await r.run(heapInfo);
+      assert.ok(small.limitMb < 100, `limit ${small.limitMb} MB`);
+    } finally {
+      await r.close();
+    }
+    assert.throws(() => threads.start({ resourceLimits: { maxOldGenerationSizeMb: -1 } }), RangeError);
+    assert.throws(() => threads.start({ resourceLimits: { heap: 1 } as never }), TypeError);
+    assert.throws(() => threads.start({ execArgv: [1] as never }), TypeError);
   });
 
   test("start() checks the worker count", () => {
@@ -324,6 +347,23 @@ describe("processes", () => {
     const r = await node([join(here, "fixtures", "deadlock.js"), "nap"]);
     assert.equal(r.err, "");
     assert.equal(r.out, "rested\n");
+    assert.equal(r.code, 0);
+  });
+
+  test("node --max-old-space-size=512 / --expose-gc: the first run does not throw ERR_WORKER_INVALID_EXEC_ARGV", async () => {
+    for (const flags of [["--max-old-space-size=512"], ["--expose-gc"], ["--expose-gc", "--max-old-space-size=512"]]) {
+      const r = await node([...flags, join(here, "fixtures", "exit-clean.js")]);
+      assert.equal(r.err, "", flags.join(" "));
+      assert.equal(r.out, "42\n6765\ndone\n", flags.join(" "));
+      assert.equal(r.code, 0);
+    }
+  });
+
+  test("a TypeScript loader still reaches the workers when the process also has worker-refused flags", async () => {
+    const src = join(here, "..", "..", "..", "test", "threads", "fixtures", "ts-app", "tasks.ts");
+    const r = await node(["--max-old-space-size=512", "--import", "tsx", "--expose-gc", src]);
+    assert.equal(r.err, "");
+    assert.equal(r.out, "norm 5\n");
     assert.equal(r.code, 0);
   });
 
