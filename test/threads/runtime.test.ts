@@ -71,6 +71,11 @@ describe("tasks and values", () => {
     ["Map and Set", new Map<string, unknown>([["k", new Set([1, 2])]])],
     ["Date", new Date(0)],
     ["large typed array", new Int32Array(100_000).fill(7)],
+    // Regressions: lone surrogates came back as U+FFFD, holes as undefined.
+    ["string with a lone surrogate (half an emoji)", `${"😀".slice(0, 1)}x`],
+    ["long string of lone surrogates", "\ud83d\ude00\ud83d".repeat(100)],
+    ["object holding a lone surrogate", { s: "😀".slice(1), k: ["\ud800"] }],
+    ["sparse array", [1, , 3]], // eslint-disable-line no-sparse-arrays
   ];
   for (const [name, v] of values) {
     test(`${name} crosses to a worker and back unchanged`, async () => {
