@@ -13,11 +13,11 @@
  */
 import { type WorkerOptions, Worker, isMainThread } from "node:worker_threads";
 import { tracingChannel } from "node:diagnostics_channel";
-import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
+import { type Context, Canceled, DeadlineExceeded, DeadlineExceededError, afterFunc, cause as causeOf } from "../context/index.js";
+import { BACKGROUND, CancelCtx, propagate } from "../context/ctx.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
 import { globalPut, localGet } from "../internal/threads/runq.js";
 import {
-  CANCEL_REQUESTED,
   CANCELLED,
   Inbox,
   LOST,
@@ -30,8 +30,8 @@ import {
   STARTED,
   R_CLOSED,
   R_GQ,
-  T_CANCEL,
   T_REQUEUES,
+  T_CANCEL,
   T_RNEXT,
   T_STATE,
   deliver,
@@ -40,8 +40,10 @@ import {
   makeRuntime,
   newRecord,
   pBlock,
+  readCancel,
   readResult,
   recycle,
+  requestCancel,
   storeResult,
   wakeAllWorkers,
 } from "../internal/threads/sched.js";
@@ -298,11 +300,12 @@ function onFinished(rec: number, req: number): boolean {
 }
 
 /**
- * Cancels a submitted run: a record still queued is dropped (CANCELLED, its worker hands it back
- * unrun) and the run rejects with `reason`; a record a worker already took gets its cancel word set,
- * which cancels the task's taskContext.
+ * Cancels a submitted run with its context's `err` and `cause`: a record still queued is dropped
+ * (CANCELLED, its worker hands it back unrun) and the run rejects with the cause; a record a worker
+ * already took gets the cancellation in its cancel word, which cancels the task's taskContext with the
+ * same err and cause.
  */
-function cancelRun(p: Pending, reason: unknown): void {
+function cancelRun(p: Pending, err: Error, cause: Error): void {
   // Done: the record came back before this (possibly deferred) cancellation ran, and may be reused.
   if (p.done || p.settled) return;
   const i32 = heap().i32;
@@ -310,11 +313,16 @@ function cancelRun(p: Pending, reason: unknown): void {
   if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
     p.settled = true;
     ready(p.g, false);
-    p.reject(reason);
+    p.reject(cause);
     return;
   }
-  Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
-  Atomics.notify(i32, w + T_CANCEL);
+  requestCancel(p.rec, err === DeadlineExceeded || err instanceof DeadlineExceededError, cause === err ? undefined : cause);
+}
+
+/** Cancels run `p` with the err and cause of its context `ctx` (which is done). */
+function cancelRunBy(p: Pending, ctx: Context): void {
+  const err = ctx.err() ?? Canceled;
+  cancelRun(p, err, causeOf(ctx) ?? err);
 }
 
 /** Splits `run`'s arguments: an optional RunOptions first, then the task, then the task's arguments. */
@@ -362,7 +370,7 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   park(g, (task as Task<unknown[], unknown>).reason, false);
   box.expect();
   enqueue(rcb, rec, myQ);
-  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRun(p, causeOf(ctx) ?? ctx.err()));
+  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRunBy(p, ctx));
   return promise;
 }
 
@@ -637,7 +645,7 @@ export class Runtime {
     Atomics.store(i32, this.rcb + R_CLOSED, 1);
     if (opts.cancel === true) {
       const err = new RuntimeClosedError("threads: runtime closed before the task started");
-      for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, err);
+      for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, Canceled, err);
     }
     this.closeDone = (async () => {
       if (this.owner.outstanding > 0) await new Promise<void>((r) => (this.owner.onDrained = r));
@@ -729,9 +737,11 @@ export function run(first: unknown, ...rest: unknown[]): Promise<unknown> {
 
 /**
  * taskContext returns the context of the task the current goroutine runs: it is cancelled when the
- * task's submitter cancels the context it passed to `run` (with that context's cause), or when the
- * runtime is closed with `{ cancel: true }`. Call it in the task's own goroutine and pass it on to
- * goroutines it starts, as with any context.
+ * context the task's submitter passed to `run` is done — with the same `err()` ({@link
+ * context.Canceled}, or {@link context.DeadlineExceeded} when its deadline passed) and the same
+ * `context.cause()` (a copy made on this thread, as any error that crosses) — or when the runtime is
+ * closed with `{ cancel: true }` (err Canceled, cause a {@link RuntimeClosedError}). Call it in the
+ * task's own goroutine and pass it on to goroutines it starts, as with any context.
  *
  * **Errors:** Error when the current goroutine is not running a task.
  *
@@ -757,18 +767,20 @@ export function taskContext(): Context {
   const info = running.info ?? tasksByG.get(currentG());
   if (info === undefined) throw new Error("threads.taskContext: the current goroutine is not running a task");
   if (info.ctx !== undefined) return info.ctx;
-  const [ctx, cancel] = withCancel(background());
+  const ctx = new CancelCtx(BACKGROUND);
+  propagate(ctx, BACKGROUND);
   info.ctx = ctx;
-  const word = (info.rec >> 2) + T_CANCEL;
+  const rec = info.rec;
   void (async () => {
-    const i32 = heap().i32;
     while (!info.finished) {
-      const v = Atomics.load(i32, word);
-      if (v === CANCEL_REQUESTED) {
-        cancel();
+      // Read only while the task runs: the record (and the cancellation's block) stays ours until then.
+      const word = (rec >> 2) + T_CANCEL;
+      const v = Atomics.load(heap().i32, word);
+      if (v !== 0) {
+        const c = readCancel(rec);
+        if (c !== undefined) ctx.cancel(true, c.deadline ? DeadlineExceeded : Canceled, c.cause);
         return;
       }
-      if (v !== 0) return;
       await waitWord(word, 0, () => info.finished);
     }
   })();

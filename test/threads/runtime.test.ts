@@ -13,6 +13,7 @@ import { threadNumber } from "../../src/internal/threads/heap.js";
 import {
   add,
   bigArray,
+  cancelSeen,
   crash,
   echo,
   explode,
@@ -226,6 +227,56 @@ describe("cancellation", () => {
     assert.equal(await p, "cancelled: context canceled");
   });
 
+  test("cancel(new Error(\"stop now\")) reaches a running task's taskContext as its cause, not just context canceled", async () => {
+    const [ctx, cancel] = context.withCancelCause(context.background());
+    const p = rt.run({ context: ctx }, cancelSeen);
+    await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+    const why = new RangeError("stop now");
+    cancel(why);
+    assert.deepEqual(await p, { err: "context canceled", cause: "stop now", causeName: "RangeError", deadline: false, canceled: true });
+  });
+
+  test("a plain cancel reaches a running task as context canceled, cause included", async () => {
+    const [ctx, cancel] = context.withCancel(context.background());
+    const p = rt.run({ context: ctx }, cancelSeen);
+    await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+    cancel();
+    assert.deepEqual(await p, { err: "context canceled", cause: "context canceled", causeName: "CanceledError", deadline: false, canceled: true });
+  });
+
+  test("a submitter deadline reaches a running task as context deadline exceeded, not context canceled", async () => {
+    const [ctx, cancel] = context.withTimeout(context.background(), 1000);
+    try {
+      const p = rt.run({ context: ctx }, cancelSeen);
+      // The worker is idle: the task starts long before the deadline (if not, run rejects and this fails).
+      await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+      const seen = await p;
+      assert.equal(ctx.err(), context.DeadlineExceeded);
+      assert.deepEqual(seen, {
+        err: "context deadline exceeded",
+        cause: "context deadline exceeded",
+        causeName: "DeadlineExceededError",
+        deadline: true,
+        canceled: false,
+      });
+    } finally {
+      cancel();
+    }
+  });
+
+  test("a deadline with its own cause reaches a running task with that cause", async () => {
+    const [ctx, cancel] = context.withTimeoutCause(context.background(), 1000, new Error("too slow"));
+    try {
+      const p = rt.run({ context: ctx }, cancelSeen);
+      await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+      const seen = await p;
+      assert.equal(seen.err, "context deadline exceeded");
+      assert.equal(seen.cause, "too slow");
+    } finally {
+      cancel();
+    }
+  });
+
   test("an already-cancelled context rejects without queueing", async () => {
     const [ctx, cancel] = context.withCancel(context.background());
     cancel();
@@ -287,11 +338,13 @@ describe("close", () => {
 
   test("close({ cancel: true }) rejects queued tasks and cancels running ones", async () => {
     const small = threads.start({ workers: 1 });
-    const running = small.run(waitCancel);
-    await dumpShowing(small, /\[chan receive, \d+m?s\]:\nwaitCancel/);
+    const running = small.run(cancelSeen);
+    await dumpShowing(small, /\[chan receive, \d+m?s\]:\ncancelSeen/);
     const queued = assert.rejects(small.run(add, 1, 2), threads.RuntimeClosedError);
     await small.close({ cancel: true });
-    assert.equal(await running, "cancelled: context canceled");
+    const seen = await running;
+    assert.equal(seen.err, "context canceled");
+    assert.equal(seen.causeName, "RuntimeClosedError");
     await queued;
   });
 });

@@ -27,13 +27,15 @@ import { type Heap, heap, lockWord, markProgress, unlockWord } from "./heap.js";
 import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
 import {
   copyScratchTo,
+  decodeValues,
   encodeValueToScratch,
+  encodeValues,
   encodeValuesToScratch,
   readValueAt,
   readValuesAt,
   scratchToBlock,
 } from "./codec.js";
-import { waitWord } from "./futex.js";
+import { notifyWord, waitWord } from "./futex.js";
 
 // ---- the runtime control block -----------------------------------------------------------------------
 
@@ -61,7 +63,7 @@ export const T_ARGS = 2; // block byte offset, or 0: inline
 export const T_RESULT = 3; // block byte offset, or 0: inline
 export const T_INBOX = 4; // word index of the submitter's inbox
 export const T_REQ = 5;
-export const T_CANCEL = 6; // 0, CANCEL_REQUESTED, CANCEL_OVER
+export const T_CANCEL = 6; // 0, CANCEL_OVER, or the block of a cancellation (see requestCancel)
 export const T_NEXT = 7;
 export const T_RPREV = 8;
 export const T_RNEXT = 9;
@@ -79,8 +81,10 @@ export const ERR = 3;
 export const CANCELLED = 4;
 export const LOST = 5;
 
-export const CANCEL_REQUESTED = 1;
+/** T_CANCEL once the task has finished (set by its worker, if the task made its taskContext). */
 export const CANCEL_OVER = 2;
+const KIND_CANCELED = 1;
+const KIND_DEADLINE = 2;
 
 /** Makes a runtime control block with `n` P blocks; returns its word index. */
 export function makeRuntime(n: number): number {
@@ -196,6 +200,8 @@ export function recycle(rec: number): void {
   const w = rec >> 2;
   const res = h.i32[w + T_RESULT];
   if (res !== 0) h.free(res);
+  const cancel = h.i32[w + T_CANCEL];
+  if (cancel > CANCEL_OVER) h.free(cancel);
   const args = h.i32[w + T_ARGS];
   if (args !== 0 && h.i32[w + T_STATE] === CANCELLED) h.free(args);
   h.i32[w + T_RESULT] = 0;
@@ -245,6 +251,49 @@ export function storeResult(rec: number, state: number, value: unknown): void {
     h.i32[w + T_RESULT] = scratchToBlock();
   }
   Atomics.store(h.i32, w + T_STATE, state);
+}
+
+// ---- cancelling a running task ------------------------------------------------------------------------
+
+/**
+ * The submitter cancels a record a worker has taken: its cancellation — whether the submitter's context
+ * ended by its deadline, and its cause when that is not just the err — goes into a block whose offset
+ * becomes the record's cancel word (offsets are never 0 or CANCEL_OVER), and the worker's taskContext
+ * watcher wakes. Does nothing if the task already finished or was cancelled. The block is freed with the
+ * record ({@link recycle}).
+ */
+export function requestCancel(rec: number, deadline: boolean, cause: Error | undefined): void {
+  const kind = deadline ? KIND_DEADLINE : KIND_CANCELED;
+  let blk: number;
+  try {
+    blk = encodeValues([kind, cause]);
+  } catch {
+    blk = encodeValues([kind, undefined]); // a cause that cannot cross: the task sees the err alone
+  }
+  const i32 = heap().i32;
+  const word = (rec >> 2) + T_CANCEL;
+  if (Atomics.compareExchange(i32, word, 0, blk) !== 0) {
+    heap().free(blk);
+    return;
+  }
+  notifyWord(word);
+}
+
+/**
+ * The cancellation the submitter asked for (the worker side, while the task runs): whether it was a
+ * deadline, and the cause (undefined: the cause is the err itself); undefined if none was asked for.
+ */
+export function readCancel(rec: number): { deadline: boolean; cause: Error | undefined } | undefined {
+  const blk = Atomics.load(heap().i32, (rec >> 2) + T_CANCEL);
+  if (blk <= CANCEL_OVER) return undefined;
+  const [kind, cause] = decodeValues(blk, true);
+  return { deadline: kind === KIND_DEADLINE, cause: cause instanceof Error ? cause : undefined };
+}
+
+/** The worker marks a finished task's cancel word (waking its taskContext watcher), unless a cancellation is there. */
+export function cancelOver(rec: number): void {
+  const word = (rec >> 2) + T_CANCEL;
+  if (Atomics.compareExchange(heap().i32, word, 0, CANCEL_OVER) === 0) notifyWord(word);
 }
 
 // ---- submitting ----------------------------------------------------------------------------------------

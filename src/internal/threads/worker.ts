@@ -20,7 +20,6 @@ import { pathToFileURL } from "node:url";
 import { heap } from "./heap.js";
 import { globalGet, globalLen, localGet, localLen, steal } from "./runq.js";
 import {
-  CANCEL_OVER,
   ERR,
   OK,
   P_RUNQ,
@@ -33,9 +32,9 @@ import {
   R_NP,
   R_SLEEPING,
   R_WORK_SEQ,
-  T_CANCEL,
   T_STATE,
   T_TASK,
+  cancelOver,
   deliver,
   deliverSoon,
   linkRunning,
@@ -45,7 +44,7 @@ import {
   taskKey,
   wakeWorker,
 } from "./sched.js";
-import { RESOLVED, notifyWord, turn, waitWord } from "./futex.js";
+import { RESOLVED, turn, waitWord } from "./futex.js";
 import { currentG, setCreationStacks, dump } from "../scheduler.js";
 import { threadQuiet } from "./quiet.js";
 import { go } from "../../go.js";
@@ -217,11 +216,7 @@ async function resolveTask(key: string): Promise<TaskFn> {
 function finish(info: TaskInfo, state: number, value: unknown): void {
   const rec = info.rec;
   info.finished = true;
-  const i32 = heap().i32;
-  if (info.ctx !== undefined) {
-    Atomics.store(i32, (rec >> 2) + T_CANCEL, CANCEL_OVER);
-    notifyWord((rec >> 2) + T_CANCEL);
-  }
+  if (info.ctx !== undefined) cancelOver(rec);
   storeResult(rec, state, value);
   deliverSoon(P, rec);
 }
