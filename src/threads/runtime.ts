@@ -433,6 +433,8 @@ export class Runtime {
   /** Requests to workers (a dump, a watchdog probe) waiting for their reply, by request id. */
   private replies = new Map<number, (m: WorkerMessage) => void>();
   private nextAsk = 1;
+  /** dump() calls in progress. */
+  private dumping = 0;
 
   /** @internal Use {@link start}. */
   constructor(opts: StartOptions = {}) {
@@ -672,14 +674,21 @@ export class Runtime {
    * finishes it.
    */
   async dump(): Promise<string> {
-    const parts = await Promise.all(
-      this.workers.map(async (w, i) => {
-        if (w === undefined) return `worker ${i}: (restarting)\n`;
-        const m = await this.ask(w, "dump")[1];
-        return `worker ${i}:\n${m.text ?? ""}`;
-      }),
-    );
-    return parts.join("\n");
+    // The workers are unref'd: while their answers are awaited, they keep the process alive (else a
+    // program whose only pending work is this dump would exit in the middle of it).
+    if (this.dumping++ === 0) for (const w of this.workers) w?.ref();
+    try {
+      const parts = await Promise.all(
+        this.workers.map(async (w, i) => {
+          if (w === undefined) return `worker ${i}: (restarting)\n`;
+          const m = await this.ask(w, "dump")[1];
+          return `worker ${i}:\n${m.text ?? ""}`;
+        }),
+      );
+      return parts.join("\n");
+    } finally {
+      if (--this.dumping === 0) for (const w of this.workers) w?.unref();
+    }
   }
 }
 

@@ -22,6 +22,7 @@ import {
   fanOut,
   fib,
   heapInfo,
+  meet,
   notATask,
   spin,
   waitCancel,
@@ -134,6 +135,24 @@ describe("tasks and values", () => {
     await Promise.all([rt.run(add, 0, 0), rt.run(add, 0, 0)]); // both workers have loaded the module
     const [a, b] = await Promise.all([rt.run(spin, 50), rt.run(spin, 50)]);
     assert.notEqual(a, b);
+  });
+
+  test("two CPU-bound tasks submitted together to a fresh 2-worker runtime run on two threads at once, 20 of 20", async () => {
+    // Fresh runtimes: the first worker awake used to take both records (its fair share of the global
+    // queue) and run them one after the other while the task module loaded. Half the runs submit at
+    // once after start(), half once both workers have started and gone idle.
+    for (let i = 0; i < 20; i++) {
+      const fresh = threads.start({ workers: 2 });
+      try {
+        if (i % 2 === 1) await fresh.dump(); // both workers answer: started
+        const arrived = new threads.Int32(0);
+        const [a, b] = await Promise.all([fresh.run(meet, arrived, 2, 10_000), fresh.run(meet, arrived, 2, 10_000)]);
+        assert.ok(a.met && b.met, `run ${i}: the tasks ran one after the other`);
+        assert.notEqual(a.thread, b.thread, `run ${i}`);
+      } finally {
+        await fresh.close();
+      }
+    }
   });
 
   test("the package-level run uses the default runtime", async () => {

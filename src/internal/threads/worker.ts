@@ -96,12 +96,18 @@ type TaskFn = (...args: unknown[]) => unknown;
 const modules = new Map<string, Promise<unknown>>();
 const fns = new Map<string, TaskFn>();
 
-function startTask(rec: number): void {
+/**
+ * Claims record `rec` and starts its task in a goroutine. If the task's module is not loaded on this
+ * worker yet, first wakes an idle worker (which can then steal what else this worker holds) and returns
+ * a promise of the start: the caller waits for it before taking more work, so a burst of records is not
+ * all claimed here while the module loads and then run one after another.
+ */
+function startTask(rec: number): Promise<void> | undefined {
   const i32 = heap().i32;
   const w = rec >> 2;
   if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CLAIMED) !== QUEUED) {
     deliver(rec); // cancelled while queued: its submitter reclaims it
-    return;
+    return undefined;
   }
   linkRunning(P, rec, pIndex);
   const info: TaskInfo = { rec, finished: false, ctx: undefined };
@@ -110,12 +116,22 @@ function startTask(rec: number): void {
     args = readArgs(rec);
   } catch (e) {
     finish(info, ERR, e);
-    return;
+    return undefined;
   }
   const key = taskKey(rcb, i32[w + T_TASK]);
   let runner = runners.get(key);
   if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
-  go(runner, info, args);
+  if (fns.has(key)) {
+    go(runner, info, args);
+    return undefined;
+  }
+  wakeAnother();
+  const r = runner;
+  // Loaded or failed: either way the runner goes on (a failure fails the task there).
+  return resolveTask(key).then(
+    () => void go(r, info, args),
+    () => void go(r, info, args),
+  );
 }
 
 type Runner = (info: TaskInfo, args: unknown[]) => Promise<void> | undefined;
@@ -229,12 +245,15 @@ function notLoop(g: { id: number }): boolean {
 }
 
 /**
- * Go's wakep: a worker that found work while others sleep wakes one if more work is queued, so a burst
- * that one wake-up brought in is shared instead of run here one task after another.
+ * Go's wakep: a worker that takes work while others are idle wakes one if more work is queued (in its
+ * own local queue, where the other can steal it, or in the global queue), so a burst that one wake-up
+ * brought in is shared instead of run here one task after another. Idle workers count themselves
+ * (R_IDLE) before their last look for work and wait on the sequence word read before that, so bumping
+ * it after publishing work reaches a worker that is still spinning as well as one asleep.
  */
 function wakeAnother(): void {
   const i32 = heap().i32;
-  if (Atomics.load(i32, rcb + R_SLEEPING) === 0) return;
+  if (Atomics.load(i32, rcb + R_IDLE) === 0) return;
   if (localLen(myQ) === 0 && globalLen(gq) === 0) return;
   wakeWorker(rcb);
 }
@@ -254,9 +273,10 @@ async function loop(): Promise<void> {
       const rec = findRunnable();
       if (rec === 0) break;
       if (n === 0) wakeAnother();
-      startTask(rec);
+      const loading = startTask(rec);
       n++;
-      if (localLen(myQ) > 16 && n % 8 !== 0) continue;
+      if (loading !== undefined) await loading;
+      else if (localLen(myQ) > 16 && n % 8 !== 0) continue;
       await RESOLVED;
     }
     if (n > 0) {
@@ -269,7 +289,9 @@ async function loop(): Promise<void> {
     const rec = findRunnable();
     if (rec !== 0) {
       Atomics.sub(i32, rcb + R_IDLE, 1);
-      startTask(rec);
+      wakeAnother();
+      const loading = startTask(rec);
+      if (loading !== undefined) await loading;
       await turn();
       continue;
     }
