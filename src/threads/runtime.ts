@@ -1,7 +1,8 @@
 /**
  * The threads runtime on the main thread: starts `gomaxprocs()` workers over shared run queues, submits
- * tasks, replaces workers that die, and closes. See internal/threads/sched.ts for the shared layout and
- * internal/threads/worker.ts for a worker's loop.
+ * tasks, replaces workers that die, and closes: the public layer. The shared layout is in
+ * internal/threads/sched.ts, task records and their state transitions in internal/threads/records.ts,
+ * a worker's loop in ./worker.ts.
  *
  * Invariants:
  * - Every record this thread submitted and has not yet taken back from its inbox has an entry in
@@ -16,37 +17,28 @@ import { tracingChannel } from "node:diagnostics_channel";
 import { type Context, Canceled, DeadlineExceeded, DeadlineExceededError, afterFunc, cause as causeOf } from "../context/index.js";
 import { BACKGROUND, CancelCtx, propagate } from "../context/ctx.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
-import { globalPut, localGet } from "../internal/threads/runq.js";
 import {
-  CANCELLED,
   Inbox,
-  LOST,
   MAX_WORKERS,
-  OK,
-  P_RUNNING,
-  P_RUNQ,
-  QUEUED,
-  CLAIMED,
-  STARTED,
-  R_CLOSED,
-  R_GQ,
-  T_REQUEUES,
-  T_CANCEL,
-  T_RNEXT,
-  T_STATE,
-  deliver,
   enqueue,
   internTask,
+  isShutDown,
   makeRuntime,
+  reclaimDeadWorker,
+  setClosed,
+  wakeAllWorkers,
+} from "../internal/threads/sched.js";
+import {
+  cancelQueued,
+  cancelWord,
+  isStarted,
   newRecord,
-  pBlock,
+  outcomeOf,
   readCancel,
   readResult,
   recycle,
   requestCancel,
-  storeResult,
-  wakeAllWorkers,
-} from "../internal/threads/sched.js";
+} from "../internal/threads/records.js";
 import { parkedWaits, setOnFirstWait, waitWord } from "../internal/threads/futex.js";
 import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/threads/quiet.js";
 import { running, tasksByG, workerState } from "../internal/threads/current.js";
@@ -276,7 +268,7 @@ function onFinished(rec: number, req: number): boolean {
     return false;
   }
   if (--p.owner.outstanding === 0) p.owner.onDrained?.();
-  const state = Atomics.load(heap().i32, (rec >> 2) + T_STATE);
+  const outcome = outcomeOf(rec);
   if (!p.settled) {
     p.stop?.();
     ready(p.g, false);
@@ -288,8 +280,8 @@ function onFinished(rec: number, req: number): boolean {
       recycle(rec);
       return true;
     }
-    if (state === OK) p.resolve(v);
-    else if (state === LOST) {
+    if (outcome === "ok") p.resolve(v);
+    else if (outcome === "lost") {
       // Made on the main thread and carried here as plain data: give it its class back.
       const e = v as Error;
       p.reject(new WorkerExitError(e.message, { cause: e.cause }));
@@ -308,9 +300,7 @@ function onFinished(rec: number, req: number): boolean {
 function cancelRun(p: Pending, err: Error, cause: Error): void {
   // Done: the record came back before this (possibly deferred) cancellation ran, and may be reused.
   if (p.done || p.settled) return;
-  const i32 = heap().i32;
-  const w = p.rec >> 2;
-  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
+  if (cancelQueued(p.rec)) {
     p.settled = true;
     ready(p.g, false);
     p.reject(cause);
@@ -381,10 +371,9 @@ const openRuntimes = new Set<Runtime>();
 setThreadSource((out: ThreadCounts): void => {
   for (const r of openRuntimes) out.threads += r.workerCount();
   if (slots.length === 1) return;
-  const i32 = heap().i32;
   for (const p of pendingEntries()) {
     if (p.done || p.settled) continue;
-    if (Atomics.load(i32, (p.rec >> 2) + T_STATE) === STARTED) out.running++;
+    if (isStarted(p.rec)) out.running++;
     else out.runnable++;
   }
 });
@@ -539,39 +528,15 @@ export class Runtime {
     if (this.workers[i] !== w) return;
     this.workers[i] = undefined;
     if (this.state === "closed") return;
-    const h = heap();
-    const i32 = h.i32;
-    const p = pBlock(this.rcb, i);
     const err = this.errors[i];
     this.errors[i] = undefined;
     const why = err instanceof Error ? `: ${err.message}` : "";
-    const lost: number[] = [];
-    for (let rec = Atomics.load(i32, p + P_RUNNING); rec !== 0; rec = i32[(rec >> 2) + T_RNEXT]) lost.push(rec);
-    Atomics.store(i32, p + P_RUNNING, 0);
-    const requeue: number[] = [];
-    for (const rec of lost) {
-      const st = Atomics.load(i32, (rec >> 2) + T_STATE);
-      // Taken but never started (its module may still have been loading): it runs elsewhere — unless
-      // workers have died holding it twice already, as when loading its module kills the worker.
-      if (st === CLAIMED && i32[(rec >> 2) + T_REQUEUES]++ < 2) {
-        Atomics.store(i32, (rec >> 2) + T_STATE, QUEUED);
-        requeue.push(rec);
-        continue;
-      }
-      if (st === STARTED || st === CLAIMED) {
-        storeResult(
-          rec,
-          LOST,
-          new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, {
-            cause: err,
-          }),
-        );
-      }
-      deliver(rec);
-    }
-    for (const rec of requeue) globalPut(this.rcb + R_GQ, rec);
-    for (let rec = localGet(p + P_RUNQ); rec !== 0; rec = localGet(p + P_RUNQ)) globalPut(this.rcb + R_GQ, rec);
-    if (this.state !== "open" && Atomics.load(i32, this.rcb + R_CLOSED) === 2) return;
+    reclaimDeadWorker(
+      this.rcb,
+      i,
+      () => new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, { cause: err }),
+    );
+    if (this.state !== "open" && isShutDown(this.rcb)) return;
     if (++this.restarts > 5) {
       // Workers die as they start (a bad execArgv, a loader that throws): stop instead of looping.
       this.fail(new WorkerExitError(`threads: workers keep exiting at start (last code ${code})${why}`, { cause: err }));
@@ -643,8 +608,7 @@ export class Runtime {
   close(opts: { cancel?: boolean } = {}): Promise<void> {
     if (this.closeDone !== undefined) return this.closeDone;
     this.state = "closing";
-    const i32 = heap().i32;
-    Atomics.store(i32, this.rcb + R_CLOSED, 1);
+    setClosed(this.rcb, 1);
     if (opts.cancel === true) {
       const err = new RuntimeClosedError("threads: runtime closed before the task started");
       for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, Canceled, err);
@@ -657,9 +621,7 @@ export class Runtime {
   }
 
   private async terminate(): Promise<void> {
-    const i32 = heap().i32;
-    Atomics.store(i32, this.rcb + R_CLOSED, 2);
-    wakeAllWorkers(this.rcb);
+    setClosed(this.rcb, 2);
     this.state = "closed";
     unwatchRuntime(this);
     openRuntimes.delete(this);
@@ -783,7 +745,7 @@ export function taskContext(): Context {
   void (async () => {
     while (!info.finished) {
       // Read only while the task runs: the record (and the cancellation's block) stays ours until then.
-      const word = (rec >> 2) + T_CANCEL;
+      const word = cancelWord(rec);
       const v = Atomics.load(heap().i32, word);
       if (v !== 0) {
         const c = readCancel(rec);

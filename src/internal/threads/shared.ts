@@ -14,6 +14,7 @@
  *   thread knows when the last one is gone. (A few dozen bytes per primitive made.)
  */
 import { SHARED, registerShared } from "./codec.js";
+import { heap } from "./heap.js";
 
 /** The `[SHARED]` record of a primitive. */
 export interface SharedRef {
@@ -44,6 +45,31 @@ export function adopt(obj: object, tag: string, off: number): SharedRef {
   proxies.set(off, new WeakRef(obj));
   gone.register(obj, off);
   return Object.freeze({ tag, off });
+}
+
+/** How {@link sharedObject} makes a new object's block. */
+export interface SharedInit {
+  /** Argument checks, run before a new object's block is allocated (never when reviving). */
+  check?(): void;
+  /** Initialises a new object's (zeroed) block at byte offset `off`. */
+  init?(off: number): void;
+}
+
+/**
+ * The one way a shared object's constructor gets its block: the block of the object being revived
+ * (another thread's, see {@link sharedKind}), or a new block of `bytes` bytes, checked and initialised
+ * by `how`. Records `obj` as this thread's proxy and returns its `[SHARED]` record and whether the block
+ * is new.
+ */
+export function sharedObject(obj: object, tag: string, bytes: number, how: SharedInit = {}): [ref: SharedRef, fresh: boolean] {
+  let off = reviving();
+  const fresh = off === 0;
+  if (fresh) {
+    how.check?.();
+    off = heap().alloc(bytes);
+    how.init?.(off);
+  }
+  return [adopt(obj, tag, off), fresh];
 }
 
 /** Registers kind `tag`: another thread's object becomes `make()` run with `reviving()` set to its offset. */

@@ -20,30 +20,29 @@ import { pathToFileURL } from "node:url";
 import { heap } from "./heap.js";
 import { globalGet, globalLen, localGet, localLen, steal } from "./runq.js";
 import {
-  ERR,
-  OK,
+  P_RUNNING,
   P_RUNQ,
-  QUEUED,
-  CLAIMED,
-  STARTED,
   R_CLOSED,
   R_GQ,
   R_IDLE,
   R_NP,
   R_SLEEPING,
   R_WORK_SEQ,
-  T_STATE,
-  T_TASK,
-  cancelOver,
   deliver,
   deliverSoon,
-  linkRunning,
   pBlock,
-  storeResult,
-  readArgs,
   taskKey,
   wakeWorker,
 } from "./sched.js";
+import {
+  cancelOver,
+  claim,
+  finishRecord,
+  linkRunning,
+  markStarted,
+  readArgs,
+  taskIndexOf,
+} from "./records.js";
 import { RESOLVED, turn, waitWord } from "./futex.js";
 import { currentG, setCreationStacks, dump } from "../scheduler.js";
 import { threadQuiet } from "./quiet.js";
@@ -103,22 +102,20 @@ const fns = new Map<string, TaskFn>();
  * all claimed here while the module loads and then run one after another.
  */
 function startTask(rec: number): Promise<void> | undefined {
-  const i32 = heap().i32;
-  const w = rec >> 2;
-  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CLAIMED) !== QUEUED) {
+  if (!claim(rec)) {
     deliver(rec); // cancelled while queued: its submitter reclaims it
     return undefined;
   }
-  linkRunning(P, rec, pIndex);
+  linkRunning(P + P_RUNNING, rec, pIndex);
   const info: TaskInfo = { rec, finished: false, ctx: undefined };
   let args: unknown[];
   try {
     args = readArgs(rec);
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return undefined;
   }
-  const key = taskKey(rcb, i32[w + T_TASK]);
+  const key = taskKey(rcb, taskIndexOf(rec));
   let runner = runners.get(key);
   if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
   if (fns.has(key)) {
@@ -155,14 +152,14 @@ function makeRunner(key: string): Runner {
  */
 function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> | undefined {
   let v: unknown;
-  Atomics.store(heap().i32, (info.rec >> 2) + T_STATE, STARTED);
+  markStarted(info.rec);
   // While the function runs synchronously, taskContext() finds the task here; only a task that goes
   // on after an await needs the (costlier) map from its goroutine.
   running.info = info;
   try {
     v = fn(...args);
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return undefined;
   } finally {
     running.info = undefined;
@@ -171,7 +168,7 @@ function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> | u
     tasksByG.set(currentG(), info);
     return awaitTask(info, v);
   }
-  finish(info, OK, v);
+  finish(info, true, v);
   return undefined;
 }
 
@@ -180,10 +177,10 @@ async function awaitTask(info: TaskInfo, p: PromiseLike<unknown>): Promise<void>
   try {
     v = await p;
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return;
   }
-  finish(info, OK, v);
+  finish(info, true, v);
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -195,7 +192,7 @@ async function loadAndRun(info: TaskInfo, key: string, args: unknown[]): Promise
   try {
     fn = await resolveTask(key);
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return;
   }
   await runTask(info, fn, args);
@@ -229,11 +226,11 @@ async function resolveTask(key: string): Promise<TaskFn> {
   return fn as TaskFn;
 }
 
-function finish(info: TaskInfo, state: number, value: unknown): void {
+function finish(info: TaskInfo, ok: boolean, value: unknown): void {
   const rec = info.rec;
   info.finished = true;
   if (info.ctx !== undefined) cancelOver(rec);
-  storeResult(rec, state, value);
+  finishRecord(rec, ok, value);
   deliverSoon(P, rec);
 }
 
