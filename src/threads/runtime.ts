@@ -229,7 +229,7 @@ interface Pending {
   rec: number;
 }
 
-const workerUrl = new URL("../internal/threads/worker.js", import.meta.url);
+const workerUrl = new URL("./worker.js", import.meta.url);
 
 function checkWorkers(n: unknown): number {
   if (n === undefined) return Math.min(gomaxprocs(), MAX_WORKERS);

@@ -17,8 +17,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { heap } from "./heap.js";
-import { globalGet, globalLen, localGet, localLen, steal } from "./runq.js";
+import { heap } from "../internal/threads/heap.js";
+import { globalGet, globalLen, localGet, localLen, steal } from "../internal/threads/runq.js";
 import {
   P_RUNNING,
   P_RUNQ,
@@ -33,7 +33,7 @@ import {
   pBlock,
   taskKey,
   wakeWorker,
-} from "./sched.js";
+} from "../internal/threads/sched.js";
 import {
   cancelOver,
   claim,
@@ -42,15 +42,15 @@ import {
   markStarted,
   readArgs,
   taskIndexOf,
-} from "./records.js";
-import { RESOLVED, turn, waitWord } from "./futex.js";
-import { currentG, setCreationStacks, dump } from "../scheduler.js";
-import { threadQuiet } from "./quiet.js";
-import { go } from "../../go.js";
-import { registered } from "../../threads/task.js";
+} from "../internal/threads/records.js";
+import { RESOLVED, turn, waitWord } from "../internal/threads/futex.js";
+import { currentG, setCreationStacks, dump } from "../internal/scheduler.js";
+import { threadQuiet } from "../internal/threads/quiet.js";
+import { go } from "../go.js";
+import { registered } from "./task.js";
 // The public module registers how every shared object kind (Mutex, Chan, Int32, ...) is revived here.
-import "../../threads/index.js";
-import { type TaskInfo, running, setWorkerState, tasksByG } from "./current.js";
+import "./index.js";
+import { type TaskInfo, running, setWorkerState, tasksByG } from "../internal/threads/current.js";
 
 interface WorkerData {
   rcb: number;
