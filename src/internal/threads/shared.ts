@@ -8,8 +8,9 @@
  * - Within a thread, one live proxy per offset (cached weakly): a primitive that crosses threads and
  *   comes back is the same object, and per-thread bookkeeping on a proxy (Mutex's last guard) is seen by
  *   every goroutine of the thread.
- * - A constructor called while `reviving` is set adopts that offset instead of allocating; revival is
- *   synchronous, so the flag never leaks into another construction.
+ * - Every primitive's constructor gets its block from {@link sharedObject}, the one place that decides
+ *   between adopting the offset being revived (set only during a synchronous revival, so it never leaks
+ *   into another construction) and allocating, checking and initialising a new block.
  * - Blocks of primitives are never freed: a proxy on another thread may still refer to one, and no
  *   thread knows when the last one is gone. (A few dozen bytes per primitive made.)
  */
@@ -34,14 +35,14 @@ let revivingOff = 0;
  * The offset a constructor must adopt (a proxy being revived), or 0 to allocate a new object. Offsets
  * are never 0 (the heap starts with its header).
  */
-export function reviving(): number {
+function reviving(): number {
   const off = revivingOff;
   revivingOff = 0;
   return off;
 }
 
 /** Records `obj` as this thread's proxy for `off` and gives it its `[SHARED]` record. */
-export function adopt(obj: object, tag: string, off: number): SharedRef {
+function adopt(obj: object, tag: string, off: number): SharedRef {
   proxies.set(off, new WeakRef(obj));
   gone.register(obj, off);
   return Object.freeze({ tag, off });
