@@ -59,7 +59,7 @@ export class Int32 {
 
   /** Makes an Int32 holding `initial` (default 0). */
   constructor(initial = 0) {
-    [this[SHARED]] = sharedObject(this, "threads.Int32", 4, {
+    this[SHARED] = sharedObject(this, "threads.Int32", 4, {
       check: () => checkInt("threads.Int32: initial value", initial, I32_MIN, I32_MAX),
       init: (off) => Atomics.store(heap().i32, off >> 2, initial),
     });
@@ -134,7 +134,7 @@ export class Int64 {
 
   /** Makes an Int64 holding `initial` (default 0n). */
   constructor(initial = 0n) {
-    [this[SHARED]] = sharedObject(this, "threads.Int64", 8, {
+    this[SHARED] = sharedObject(this, "threads.Int64", 8, {
       check: () => checkBig("threads.Int64: initial value", initial, I64_MIN, I64_MAX),
       init: (off) => Atomics.store(heap().i64, off >> 3, initial),
     });
@@ -211,7 +211,7 @@ export class Bool {
 
   /** Makes a Bool holding `initial` (default false). */
   constructor(initial = false) {
-    [this[SHARED]] = sharedObject(this, "threads.Bool", 4, {
+    this[SHARED] = sharedObject(this, "threads.Bool", 4, {
       check: () => checkBool("threads.Bool: initial value", initial),
       init: (off) => Atomics.store(heap().i32, off >> 2, initial ? 1 : 0),
     });

@@ -134,7 +134,7 @@ export class Mutex {
 
   /** Makes an unlocked mutex. */
   constructor() {
-    [this[SHARED]] = sharedObject(this, "threads.Mutex", 16);
+    this[SHARED] = sharedObject(this, "threads.Mutex", 16);
     this.w = this[SHARED].off >> 2;
   }
 

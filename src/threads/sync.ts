@@ -77,7 +77,7 @@ export class WaitGroup {
 
   /** Makes a WaitGroup with counter 0. */
   constructor() {
-    [this[SHARED]] = sharedObject(this, "threads.WaitGroup", 8);
+    this[SHARED] = sharedObject(this, "threads.WaitGroup", 8);
     this.w = this[SHARED].off >> 2;
   }
 
@@ -201,7 +201,7 @@ export class Cond {
 
   /** Makes a condition variable over `l`. @throws TypeError unless `l` is a threads.Mutex. */
   constructor(l: Mutex) {
-    const [ref, fresh] = sharedObject(this, "threads.Cond", 12, {
+    const ref = sharedObject(this, "threads.Cond", 12, {
       check: () => {
         if (!isKind(l, "threads.Mutex")) throw new TypeError("threads.Cond: l must be a threads.Mutex");
       },
@@ -209,7 +209,8 @@ export class Cond {
     });
     this[SHARED] = ref;
     this.w = ref.off >> 2;
-    this.l = fresh ? l : reviveMutex(Atomics.load(heap().i32, this.w + L_OFF));
+    // Revived (called without arguments): the mutex is the one the block names.
+    this.l = l !== undefined ? l : reviveMutex(Atomics.load(heap().i32, this.w + L_OFF));
   }
 
   /**
@@ -308,7 +309,7 @@ export class Semaphore {
 
   /** Makes a semaphore with a maximum combined weight of `size`. @throws RangeError/TypeError for a bad size. */
   constructor(size: number) {
-    [this[SHARED]] = sharedObject(this, "threads.Semaphore", SEMA_BYTES, {
+    this[SHARED] = sharedObject(this, "threads.Semaphore", SEMA_BYTES, {
       check: () => checkInt("threads.Semaphore: size", size, 0, MAX_WEIGHT),
       init: (off) => semaInit(off, size),
     });
@@ -449,7 +450,7 @@ export class Once {
 
   /** Makes a Once that has not run. */
   constructor() {
-    [this[SHARED]] = sharedObject(this, "threads.Once", 4);
+    this[SHARED] = sharedObject(this, "threads.Once", 4);
     this.w = this[SHARED].off >> 2;
   }
 

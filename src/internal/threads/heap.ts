@@ -19,8 +19,8 @@
  *   lock, so a block another thread linked in under the lock is inside them too. `alloc` remakes the
  *   views of the Heap object when it grows the buffer: read `h.i32` again after an alloc, never keep an
  *   older view across one.
- * - Structs in the heap (task records, queues, primitives) are read and written through named
- *   {@link Field}s ({@link struct}), which take their views at each access.
+ * - Structs in the heap (task records) are read and written through named {@link Field}s
+ *   ({@link struct}), given the view the operation took at its start.
  * - `alloc` returns zeroed memory (freed blocks are cleared on reuse) unless told the caller overwrites it.
  *
  * Why not one SharedArrayBuffer per object: a SharedArrayBuffer can only reach another thread through
@@ -255,7 +255,11 @@ export function locked<T>(idx: number, fn: (h: Heap) => T): T {
 
 /**
  * One int32 field of a struct in the shared heap: the word at a fixed index from the struct's start
- * (`at`, the struct's byte offset). Every access takes current views and is atomic.
+ * (`at`, the struct's byte offset). Accessors take the view to use — an operation takes `heap().i32`
+ * once at its start (again after anything that allocates) and passes it on, as everywhere in the heap:
+ * one `heap()` per field access would double the cost of a task record's round trip. `get`/`set` are
+ * plain accesses (for fields only one thread touches at that point of the protocol); `load`, `store`,
+ * `cas` and `add` are atomic.
  */
 export class Field {
   constructor(
@@ -269,22 +273,30 @@ export class Field {
     return (at >> 2) + this.index;
   }
 
-  load(at: number): number {
-    return Atomics.load(heap().i32, (at >> 2) + this.index);
+  get(i32: Int32Array, at: number): number {
+    return i32[(at >> 2) + this.index];
   }
 
-  store(at: number, v: number): void {
-    Atomics.store(heap().i32, (at >> 2) + this.index, v);
+  set(i32: Int32Array, at: number, v: number): void {
+    i32[(at >> 2) + this.index] = v;
+  }
+
+  load(i32: Int32Array, at: number): number {
+    return Atomics.load(i32, (at >> 2) + this.index);
+  }
+
+  store(i32: Int32Array, at: number, v: number): void {
+    Atomics.store(i32, (at >> 2) + this.index, v);
   }
 
   /** Compare-and-swap: true if the field held `expected` (it now holds `v`), false if it held something else. */
-  cas(at: number, expected: number, v: number): boolean {
-    return Atomics.compareExchange(heap().i32, (at >> 2) + this.index, expected, v) === expected;
+  cas(i32: Int32Array, at: number, expected: number, v: number): boolean {
+    return Atomics.compareExchange(i32, (at >> 2) + this.index, expected, v) === expected;
   }
 
-  /** Adds `d`; returns the value before. */
-  add(at: number, d: number): number {
-    return Atomics.add(heap().i32, (at >> 2) + this.index, d);
+  /** Adds `d` atomically; returns the value before. */
+  add(i32: Int32Array, at: number, d: number): number {
+    return Atomics.add(i32, (at >> 2) + this.index, d);
   }
 }
 

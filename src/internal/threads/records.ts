@@ -85,30 +85,33 @@ export function newRecord(taskIndex: number, args: readonly unknown[], inbox: nu
   let argsBlock = 0;
   if (size <= INLINE_BYTES) copyScratchTo(rec + INLINE_AT);
   else argsBlock = scratchToBlock();
-  F.args.store(rec, argsBlock);
-  F.task.store(rec, taskIndex);
-  F.result.store(rec, 0);
-  F.inbox.store(rec, inbox);
-  F.req.store(rec, req);
-  F.cancel.store(rec, 0);
-  F.next.store(rec, 0);
-  F.runner.store(rec, 0);
-  F.requeues.store(rec, 0);
-  F.state.store(rec, QUEUED); // last: a record is published only after this, but keep it whole anyway
+  // The views only now: the allocations above may have grown the heap, and the record may be new.
+  const i32 = heap().i32;
+  F.args.set(i32, rec, argsBlock);
+  F.task.set(i32, rec, taskIndex);
+  F.result.set(i32, rec, 0);
+  F.inbox.set(i32, rec, inbox);
+  F.req.set(i32, rec, req);
+  F.cancel.set(i32, rec, 0);
+  F.next.set(i32, rec, 0);
+  F.runner.set(i32, rec, 0);
+  F.requeues.set(i32, rec, 0);
+  F.state.set(i32, rec, QUEUED); // published by the queue that takes it (an atomic store there)
   return rec;
 }
 
 /** Returns a record taken from this thread's inbox to the pool, freeing the blocks it still holds. */
 export function recycle(rec: number): void {
   const h = heap();
-  const res = F.result.load(rec);
+  const i32 = h.i32;
+  const res = F.result.get(i32, rec);
   if (res !== 0) h.free(res);
-  const cancel = F.cancel.load(rec);
+  const cancel = F.cancel.get(i32, rec);
   if (cancel > CANCEL_OVER) h.free(cancel);
-  const args = F.args.load(rec);
-  if (args !== 0 && F.state.load(rec) === CANCELLED) h.free(args);
-  F.result.store(rec, 0);
-  F.args.store(rec, 0);
+  const args = F.args.get(i32, rec);
+  if (args !== 0 && F.state.get(i32, rec) === CANCELLED) h.free(args);
+  F.result.set(i32, rec, 0);
+  F.args.set(i32, rec, 0);
   if (pool.length < 4096) pool.push(rec);
   else h.free(rec);
 }
@@ -116,26 +119,26 @@ export function recycle(rec: number): void {
 // ---- what a record carries -----------------------------------------------------------------------------
 
 export function taskIndexOf(rec: number): number {
-  return F.task.load(rec);
+  return F.task.get(heap().i32, rec);
 }
 
 /** Word index of the submitter's inbox. */
 export function inboxOf(rec: number): number {
-  return F.inbox.load(rec);
+  return F.inbox.get(heap().i32, rec);
 }
 
-/** The submitter's request id. */
-export function reqOf(rec: number): number {
-  return F.req.load(rec);
+/** The submitter's request id. `i32`: current views. */
+export function reqOf(i32: Int32Array, rec: number): number {
+  return F.req.get(i32, rec);
 }
 
-/** The record after `rec` on an inbox (or a chain being built for one); 0 at the end. */
-export function nextOf(rec: number): number {
-  return F.next.load(rec);
+/** The record after `rec` on an inbox (or a chain being built for one); 0 at the end. `i32`: current views. */
+export function nextOf(i32: Int32Array, rec: number): number {
+  return F.next.get(i32, rec);
 }
 
-export function setNext(rec: number, next: number): void {
-  F.next.store(rec, next);
+export function setNext(i32: Int32Array, rec: number, next: number): void {
+  F.next.set(i32, rec, next);
 }
 
 /**
@@ -143,30 +146,30 @@ export function setNext(rec: number, next: number): void {
  * result is stored (a record requeued because its worker died before starting it is decoded again).
  */
 export function readArgs(rec: number): unknown[] {
-  const blk = F.args.load(rec);
+  const blk = F.args.get(heap().i32, rec);
   return readValuesAt(blk === 0 ? rec + INLINE_AT : blk);
 }
 
 /** Whether the record's task is running (for goroutine/metrics). */
 export function isStarted(rec: number): boolean {
-  return F.state.load(rec) === STARTED;
+  return F.state.load(heap().i32, rec) === STARTED;
 }
 
 // ---- transitions ---------------------------------------------------------------------------------------
 
 /** QUEUED → CLAIMED by a worker that took the record from a queue; false if it was cancelled meanwhile. */
 export function claim(rec: number): boolean {
-  return F.state.cas(rec, QUEUED, CLAIMED);
+  return F.state.cas(heap().i32, rec, QUEUED, CLAIMED);
 }
 
 /** CLAIMED → STARTED: the worker is about to call the task's function. */
 export function markStarted(rec: number): void {
-  F.state.store(rec, STARTED);
+  F.state.store(heap().i32, rec, STARTED);
 }
 
 /** QUEUED → CANCELLED by the submitter; false if a worker has claimed it. */
 export function cancelQueued(rec: number): boolean {
-  return F.state.cas(rec, QUEUED, CANCELLED);
+  return F.state.cas(heap().i32, rec, QUEUED, CANCELLED);
 }
 
 /**
@@ -184,9 +187,10 @@ export function finishRecord(rec: number, ok: boolean, value: unknown): void {
  * finished without delivering is left as it is ("deliver").
  */
 export function orphan(rec: number, err: () => Error): "requeue" | "deliver" {
-  const st = F.state.load(rec);
-  if (st === CLAIMED && F.requeues.add(rec, 1) < 2) {
-    F.state.store(rec, QUEUED);
+  const i32 = heap().i32;
+  const st = F.state.load(i32, rec);
+  if (st === CLAIMED && F.requeues.add(i32, rec, 1) < 2) {
+    F.state.store(i32, rec, QUEUED);
     return "requeue";
   }
   if (st === STARTED || st === CLAIMED) storeResult(rec, LOST, err());
@@ -195,10 +199,10 @@ export function orphan(rec: number, err: () => Error): "requeue" | "deliver" {
 
 function storeResult(rec: number, state: number, value: unknown): void {
   const h = heap();
-  const args = F.args.load(rec);
+  const args = F.args.get(h.i32, rec);
   if (args !== 0) {
     h.free(args);
-    F.args.store(rec, 0);
+    F.args.set(h.i32, rec, 0);
   }
   let size: number;
   try {
@@ -207,20 +211,20 @@ function storeResult(rec: number, state: number, value: unknown): void {
     state = ERR;
     size = encodeValueToScratch(e);
   }
-  if (size <= INLINE_BYTES) {
-    copyScratchTo(rec + INLINE_AT);
-    F.result.store(rec, 0);
-  } else {
-    F.result.store(rec, scratchToBlock());
-  }
-  F.state.store(rec, state);
+  let blk = 0;
+  if (size <= INLINE_BYTES) copyScratchTo(rec + INLINE_AT);
+  else blk = scratchToBlock();
+  const i32 = heap().i32; // after the allocation
+  F.result.set(i32, rec, blk);
+  F.state.store(i32, rec, state); // publishes the result to the submitter
+
 }
 
 /** How a record that came back ended. */
 export type Outcome = "ok" | "err" | "lost" | "cancelled";
 
 export function outcomeOf(rec: number): Outcome {
-  switch (F.state.load(rec)) {
+  switch (F.state.load(heap().i32, rec)) {
     case OK:
       return "ok";
     case LOST:
@@ -234,7 +238,7 @@ export function outcomeOf(rec: number): Outcome {
 
 /** Decodes a finished record's result (a value for "ok", an error for "err" and "lost"). */
 export function readResult(rec: number): unknown {
-  const blk = F.result.load(rec);
+  const blk = F.result.get(heap().i32, rec);
   return readValueAt(blk === 0 ? rec + INLINE_AT : blk);
 }
 
@@ -254,7 +258,7 @@ export function requestCancel(rec: number, deadline: boolean, cause: Error | und
   } catch {
     blk = encodeValues([kind, undefined]); // a cause that cannot cross: the task sees the err alone
   }
-  if (!F.cancel.cas(rec, 0, blk)) {
+  if (!F.cancel.cas(heap().i32, rec, 0, blk)) {
     heap().free(blk);
     return;
   }
@@ -271,7 +275,7 @@ export function cancelWord(rec: number): number {
  * deadline, and the cause (undefined: the cause is the err itself); undefined if none was asked for.
  */
 export function readCancel(rec: number): { deadline: boolean; cause: Error | undefined } | undefined {
-  const blk = F.cancel.load(rec);
+  const blk = F.cancel.load(heap().i32, rec);
   if (blk <= CANCEL_OVER) return undefined;
   const [kind, cause] = decodeValues(blk, true);
   return { deadline: kind === KIND_DEADLINE, cause: cause instanceof Error ? cause : undefined };
@@ -279,7 +283,7 @@ export function readCancel(rec: number): { deadline: boolean; cause: Error | und
 
 /** The worker marks a finished task's cancel word (waking its taskContext watcher), unless a cancellation is there. */
 export function cancelOver(rec: number): void {
-  if (F.cancel.cas(rec, 0, CANCEL_OVER)) notifyWord(F.cancel.word(rec));
+  if (F.cancel.cas(heap().i32, rec, 0, CANCEL_OVER)) notifyWord(F.cancel.word(rec));
 }
 
 // ---- running lists (worker side; read by the main thread when the worker died) -------------------------
@@ -288,25 +292,27 @@ export function cancelOver(rec: number): void {
 export function linkRunning(head: number, rec: number, pIndex: number): void {
   const i32 = heap().i32;
   const first = i32[head];
-  F.rprev.store(rec, 0);
-  F.rnext.store(rec, first);
-  F.runner.store(rec, pIndex + 1);
-  if (first !== 0) F.rprev.store(first, rec);
+  F.rprev.set(i32, rec, 0);
+  F.rnext.set(i32, rec, first);
+  F.runner.set(i32, rec, pIndex + 1);
+  if (first !== 0) F.rprev.set(i32, first, rec);
   Atomics.store(i32, head, rec);
 }
 
 export function unlinkRunning(head: number, rec: number): void {
-  const prev = F.rprev.load(rec);
-  const next = F.rnext.load(rec);
-  if (prev !== 0) F.rnext.store(prev, next);
-  else Atomics.store(heap().i32, head, next);
-  if (next !== 0) F.rprev.store(next, prev);
+  const i32 = heap().i32;
+  const prev = F.rprev.get(i32, rec);
+  const next = F.rnext.get(i32, rec);
+  if (prev !== 0) F.rnext.set(i32, prev, next);
+  else Atomics.store(i32, head, next);
+  if (next !== 0) F.rprev.set(i32, next, prev);
 }
 
 /** Empties the running list at `head` (its worker died) and returns its records. */
 export function takeRunning(head: number): number[] {
+  const i32 = heap().i32;
   const out: number[] = [];
-  for (let rec = Atomics.load(heap().i32, head); rec !== 0; rec = F.rnext.load(rec)) out.push(rec);
-  Atomics.store(heap().i32, head, 0);
+  for (let rec = Atomics.load(i32, head); rec !== 0; rec = F.rnext.load(i32, rec)) out.push(rec);
+  Atomics.store(i32, head, 0);
   return out;
 }

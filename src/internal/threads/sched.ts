@@ -212,7 +212,7 @@ function pushChain(inbox: number, head: number, tail: number): void {
   const i32 = heap().i32;
   for (;;) {
     const old = Atomics.load(i32, inbox);
-    setNext(tail, old);
+    setNext(i32, tail, old);
     if (Atomics.compareExchange(i32, inbox, old, head) === old) break;
   }
   markProgress(i32);
@@ -226,13 +226,14 @@ function pushChain(inbox: number, head: number, tail: number): void {
  */
 export function deliverSoon(p: number, rec: number): void {
   flushP = p;
+  const i32 = heap().i32;
   const inbox = inboxOf(rec);
   const chain = chains.get(inbox);
   if (chain === undefined) {
     chains.set(inbox, { head: rec, tail: rec });
-    setNext(rec, 0);
+    setNext(i32, rec, 0);
   } else {
-    setNext(rec, chain.head); // newest first, as on the inbox itself
+    setNext(i32, rec, chain.head); // newest first, as on the inbox itself
     chain.head = rec;
   }
   if (!flushScheduled) {
@@ -247,8 +248,9 @@ let flushP = 0;
 
 function flushChains(): void {
   flushScheduled = false;
+  const i32 = heap().i32;
   for (const [inbox, c] of chains) {
-    for (let rec = c.head; ; rec = nextOf(rec)) {
+    for (let rec = c.head; ; rec = nextOf(i32, rec)) {
       unlinkRunning(flushP + P_RUNNING, rec);
       if (rec === c.tail) break;
     }
@@ -301,8 +303,8 @@ export class Inbox {
 
   private async pump(): Promise<void> {
     while (this.outstanding > 0) {
-      let rec = Atomics.exchange(heap().i32, this.word, 0); // views again after every await
-
+      const i32 = heap().i32; // again after every await: the records may be new since
+      let rec = Atomics.exchange(i32, this.word, 0);
       if (rec === 0) {
         await waitWord(this.word, 0, () => this.outstanding <= 0, this.word + 1);
         continue;
@@ -310,14 +312,14 @@ export class Inbox {
       // The stack holds the newest first; reverse so submitters see completions in finishing order.
       let prev = 0;
       while (rec !== 0) {
-        const next = nextOf(rec);
-        setNext(rec, prev);
+        const next = nextOf(i32, rec);
+        setNext(i32, rec, prev);
         prev = rec;
         rec = next;
       }
       for (rec = prev; rec !== 0; ) {
-        const next = nextOf(rec);
-        if (this.onFinished(rec, reqOf(rec))) this.outstanding--;
+        const next = nextOf(i32, rec);
+        if (this.onFinished(rec, reqOf(i32, rec))) this.outstanding--;
         rec = next;
       }
     }

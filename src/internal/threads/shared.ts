@@ -59,18 +59,17 @@ export interface SharedInit {
 /**
  * The one way a shared object's constructor gets its block: the block of the object being revived
  * (another thread's, see {@link sharedKind}), or a new block of `bytes` bytes, checked and initialised
- * by `how`. Records `obj` as this thread's proxy and returns its `[SHARED]` record and whether the block
- * is new.
+ * by `how`. Records `obj` as this thread's proxy and returns its `[SHARED]` record. (A constructor
+ * called to revive gets no arguments: that is how one that needs to can tell.)
  */
-export function sharedObject(obj: object, tag: string, bytes: number, how: SharedInit = {}): [ref: SharedRef, fresh: boolean] {
+export function sharedObject(obj: object, tag: string, bytes: number, how?: SharedInit): SharedRef {
   let off = reviving();
-  const fresh = off === 0;
-  if (fresh) {
-    how.check?.();
+  if (off === 0) {
+    how?.check?.();
     off = heap().alloc(bytes);
-    how.init?.(off);
+    how?.init?.(off);
   }
-  return [adopt(obj, tag, off), fresh];
+  return adopt(obj, tag, off);
 }
 
 /** Registers kind `tag`: another thread's object becomes `make()` run with `reviving()` set to its offset. */
