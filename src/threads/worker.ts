@@ -5,9 +5,12 @@
  *
  * Invariants:
  * - Only this thread pushes to or pops from its own local queue; others only steal.
- * - A record is linked into this P's running list from the moment it is started until it has been
+ * - A record is linked into this P's running list from the moment it is claimed until it has been
  *   pushed onto its submitter's inbox, so if this thread dies the main thread knows what it was running
  *   and what it finished without delivering.
+ * - A worker that takes work while others are idle wakes one (Go's wakep), and one that claims a record
+ *   whose task module it has not loaded takes no more work until the load is done, so what else it
+ *   holds is stolen by the others instead of waiting behind the load.
  * - Before waiting, the worker counts itself idle and looks for work once more; a submitter publishes
  *   the record, bumps the sequence word, then reads the idle count; so a record is never left queued
  *   while every worker sleeps.
