@@ -4,6 +4,7 @@
  */
 import * as threads from "../../src/threads/index.js";
 import * as work from "./work.js";
+import { threadNumber } from "../../src/internal/threads/heap.js";
 
 export const add = threads.task(import.meta.url, function add(a: number, b: number): number {
   return a + b;
@@ -46,3 +47,8 @@ export const contend = threads.task(
     return n;
   },
 );
+
+/** fib(n) and the thread that computed it (for the cold-start spread bench). */
+export const fibOn = threads.task(import.meta.url, function fibOn(n: number): { v: number; thread: number } {
+  return { v: work.fib(n), thread: threadNumber() };
+});

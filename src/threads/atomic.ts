@@ -16,12 +16,11 @@ import { SHARED } from "../internal/threads/codec.js";
 import { heap } from "../internal/threads/heap.js";
 import {
   type SharedRef,
-  adopt,
   checkBig,
   checkBool,
   checkInt,
-  reviving,
   sharedKind,
+  sharedObject,
 } from "../internal/threads/shared.js";
 
 const I32_MIN = -0x8000_0000;
@@ -60,14 +59,11 @@ export class Int32 {
 
   /** Makes an Int32 holding `initial` (default 0). */
   constructor(initial = 0) {
-    let off = reviving();
-    if (off === 0) {
-      checkInt("threads.Int32: initial value", initial, I32_MIN, I32_MAX);
-      off = heap().alloc(4);
-      Atomics.store(heap().i32, off >> 2, initial);
-    }
-    this.i = off >> 2;
-    this[SHARED] = adopt(this, "threads.Int32", off);
+    this[SHARED] = sharedObject(this, "threads.Int32", 4, {
+      check: () => checkInt("threads.Int32: initial value", initial, I32_MIN, I32_MAX),
+      init: (off) => Atomics.store(heap().i32, off >> 2, initial),
+    });
+    this.i = this[SHARED].off >> 2;
   }
   /** load atomically loads the value. */
   load(): number {
@@ -138,14 +134,11 @@ export class Int64 {
 
   /** Makes an Int64 holding `initial` (default 0n). */
   constructor(initial = 0n) {
-    let off = reviving();
-    if (off === 0) {
-      checkBig("threads.Int64: initial value", initial, I64_MIN, I64_MAX);
-      off = heap().alloc(8);
-      Atomics.store(heap().i64, off >> 3, initial);
-    }
-    this.i = off >> 3;
-    this[SHARED] = adopt(this, "threads.Int64", off);
+    this[SHARED] = sharedObject(this, "threads.Int64", 8, {
+      check: () => checkBig("threads.Int64: initial value", initial, I64_MIN, I64_MAX),
+      init: (off) => Atomics.store(heap().i64, off >> 3, initial),
+    });
+    this.i = this[SHARED].off >> 3;
   }
   /** load atomically loads the value. */
   load(): bigint {
@@ -218,14 +211,11 @@ export class Bool {
 
   /** Makes a Bool holding `initial` (default false). */
   constructor(initial = false) {
-    let off = reviving();
-    if (off === 0) {
-      checkBool("threads.Bool: initial value", initial);
-      off = heap().alloc(4);
-      Atomics.store(heap().i32, off >> 2, initial ? 1 : 0);
-    }
-    this.i = off >> 2;
-    this[SHARED] = adopt(this, "threads.Bool", off);
+    this[SHARED] = sharedObject(this, "threads.Bool", 4, {
+      check: () => checkBool("threads.Bool: initial value", initial),
+      init: (off) => Atomics.store(heap().i32, off >> 2, initial ? 1 : 0),
+    });
+    this.i = this[SHARED].off >> 2;
   }
   /** load atomically loads the value. */
   load(): boolean {

@@ -16,6 +16,7 @@ export {
   Runtime,
   RuntimeClosedError,
   type StartOptions,
+  type WorkerLimits,
   WorkerExitError,
   run,
   start,

@@ -40,7 +40,7 @@ import { notifyWord, waitWhile } from "../internal/threads/futex.js";
 import { heap } from "../internal/threads/heap.js";
 import { monoNow } from "../internal/clock.js";
 import { doneWith } from "../internal/scheduler.js";
-import { type SharedRef, adopt, reviving, sharedKind } from "../internal/threads/shared.js";
+import { type SharedRef, sharedKind, sharedObject } from "../internal/threads/shared.js";
 
 /** Mutex words, relative to its heap offset >> 2. */
 const STATE = 0; // LOCKED | WOKEN | STARVING | waiters << WAITER_SHIFT
@@ -134,10 +134,8 @@ export class Mutex {
 
   /** Makes an unlocked mutex. */
   constructor() {
-    let off = reviving();
-    if (off === 0) off = heap().alloc(16);
-    this.w = off >> 2;
-    this[SHARED] = adopt(this, "threads.Mutex", off);
+    this[SHARED] = sharedObject(this, "threads.Mutex", 16);
+    this.w = this[SHARED].off >> 2;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The threads runtime on the main thread: starts `gomaxprocs()` workers over shared run queues, submits
- * tasks, replaces workers that die, and closes. See internal/threads/sched.ts for the shared layout and
- * internal/threads/worker.ts for a worker's loop.
+ * tasks, replaces workers that die, and closes: the public layer. The shared layout is in
+ * internal/threads/sched.ts, task records and their state transitions in internal/threads/records.ts,
+ * a worker's loop in ./worker.ts.
  *
  * Invariants:
  * - Every record this thread submitted and has not yet taken back from its inbox has an entry in
@@ -11,40 +12,33 @@
  * - A worker that exits while the runtime is open is replaced on the same P; the records it was running
  *   fail (LOST) with the exit's error and the records in its local queue move to the global queue.
  */
-import { Worker, isMainThread } from "node:worker_threads";
+import { type WorkerOptions, Worker, isMainThread } from "node:worker_threads";
 import { tracingChannel } from "node:diagnostics_channel";
-import { type Context, afterFunc, background, cause as causeOf, withCancel } from "../context/index.js";
+import { type Context, Canceled, DeadlineExceeded, DeadlineExceededError, afterFunc, cause as causeOf } from "../context/index.js";
+import { BACKGROUND, CancelCtx, propagate } from "../context/ctx.js";
 import { heap, HEAP_KEY } from "../internal/threads/heap.js";
-import { globalPut, localGet } from "../internal/threads/runq.js";
 import {
-  CANCEL_REQUESTED,
-  CANCELLED,
   Inbox,
-  LOST,
   MAX_WORKERS,
-  OK,
-  P_RUNNING,
-  P_RUNQ,
-  QUEUED,
-  CLAIMED,
-  STARTED,
-  R_CLOSED,
-  R_GQ,
-  T_CANCEL,
-  T_REQUEUES,
-  T_RNEXT,
-  T_STATE,
-  deliver,
   enqueue,
   internTask,
+  isShutDown,
   makeRuntime,
-  newRecord,
-  pBlock,
-  readResult,
-  recycle,
-  storeResult,
+  reclaimDeadWorker,
+  setClosed,
   wakeAllWorkers,
 } from "../internal/threads/sched.js";
+import {
+  cancelQueued,
+  cancelWord,
+  isStarted,
+  newRecord,
+  outcomeOf,
+  readCancel,
+  readResult,
+  recycle,
+  requestCancel,
+} from "../internal/threads/records.js";
 import { parkedWaits, setOnFirstWait, waitWord } from "../internal/threads/futex.js";
 import { pause, startWatchdog, unwatchRuntime, watchRuntime } from "../internal/threads/quiet.js";
 import { running, tasksByG, workerState } from "../internal/threads/current.js";
@@ -57,8 +51,96 @@ import { Task } from "./task.js";
 export interface StartOptions {
   /** How many worker threads (default: `runtime.gomaxprocs()`); a whole number from 1 to 256. */
   workers?: number;
-  /** Node options for the workers (default: this process's `execArgv`, so a TypeScript loader carries over). */
+  /**
+   * Node options for the workers. Default: the workers inherit this process's options, as Node's
+   * `new Worker` does — loaders such as `--import tsx` reach them, and process-wide flags
+   * (`--max-old-space-size`, `--expose-gc`, the test runner's flags) apply to the whole process without
+   * being passed again. A list given here is passed as the workers' `execArgv`, less any flag Node refuses
+   * in a worker (those apply to the process only; for a worker's heap use {@link StartOptions.resourceLimits}).
+   */
   execArgv?: string[];
+  /**
+   * Limits of each worker's JavaScript engine (Node's `resourceLimits` of `new Worker`): heap sizes in MB
+   * and stack size. A worker that exceeds them exits, and the task it ran rejects with {@link WorkerExitError}.
+   * Default: Node's defaults.
+   */
+  resourceLimits?: WorkerLimits;
+}
+
+/**
+ * Per-worker engine limits (see {@link StartOptions.resourceLimits}); each a positive number of MB.
+ *
+ * @example
+ * ```ts
+ * import * as threads from "goroutine/threads";
+ * import { getHeapStatistics } from "node:v8";
+ * export const heapLimitMb = threads.task(import.meta.url, function heapLimitMb(): number {
+ *   return getHeapStatistics().heap_size_limit / 2 ** 20;
+ * });
+ * if (threads.isMainThread) {
+ *   const rt = threads.start({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
+ *   console.log((await rt.run(heapLimitMb)) < 128); // true
+ *   await rt.close();
+ * }
+ * ```
+ */
+export interface WorkerLimits {
+  /** Maximum size of the main heap. */
+  maxOldGenerationSizeMb?: number;
+  /** Maximum size of the heap space for recently created objects. */
+  maxYoungGenerationSizeMb?: number;
+  /** Size of the pre-allocated memory range for generated code. */
+  codeRangeSizeMb?: number;
+  /** Maximum stack size of the thread. */
+  stackSizeMb?: number;
+}
+
+const LIMIT_KEYS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
+
+function checkLimits(l: unknown): WorkerLimits | undefined {
+  if (l === undefined) return undefined;
+  if (typeof l !== "object" || l === null) throw new TypeError("threads.start: resourceLimits must be an object");
+  const out: WorkerLimits = {};
+  for (const k of Object.keys(l)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(k)) {
+      throw new TypeError(`threads.start: unknown resourceLimits field ${JSON.stringify(k)} (known: ${LIMIT_KEYS.join(", ")})`);
+    }
+    const v = (l as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new RangeError(`threads.start: resourceLimits.${k} must be a positive number of MB, got ${typeof v === "number" ? v : typeof v}`);
+    }
+    out[k as (typeof LIMIT_KEYS)[number]] = v;
+  }
+  return out;
+}
+
+/**
+ * The flags of `new Worker`'s ERR_WORKER_INVALID_EXEC_ARGV ("Initiated Worker with invalid execArgv
+ * flags: --a, --b=1"), or undefined for any other error.
+ */
+function refusedFlags(e: unknown): Set<string> | undefined {
+  if (!(e instanceof Error) || (e as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") return undefined;
+  const colon = e.message.indexOf(": ");
+  if (colon < 0) return undefined;
+  return new Set(e.message.slice(colon + 2).split(", "));
+}
+
+/**
+ * `argv` without the flags in `refused`; a refused flag written without `=` takes its value (the next
+ * element, when it is not itself a flag) with it.
+ */
+function withoutFlags(argv: readonly string[], refused: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!refused.has(a)) {
+      out.push(a);
+      continue;
+    }
+    if (!a.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("-")) i++;
+  }
+  return out;
 }
 
 /** Options of one {@link Runtime.run} call. */
@@ -147,7 +229,7 @@ interface Pending {
   rec: number;
 }
 
-const workerUrl = new URL("../internal/threads/worker.js", import.meta.url);
+const workerUrl = new URL("./worker.js", import.meta.url);
 
 function checkWorkers(n: unknown): number {
   if (n === undefined) return Math.min(gomaxprocs(), MAX_WORKERS);
@@ -186,7 +268,7 @@ function onFinished(rec: number, req: number): boolean {
     return false;
   }
   if (--p.owner.outstanding === 0) p.owner.onDrained?.();
-  const state = Atomics.load(heap().i32, (rec >> 2) + T_STATE);
+  const outcome = outcomeOf(rec);
   if (!p.settled) {
     p.stop?.();
     ready(p.g, false);
@@ -198,8 +280,8 @@ function onFinished(rec: number, req: number): boolean {
       recycle(rec);
       return true;
     }
-    if (state === OK) p.resolve(v);
-    else if (state === LOST) {
+    if (outcome === "ok") p.resolve(v);
+    else if (outcome === "lost") {
       // Made on the main thread and carried here as plain data: give it its class back.
       const e = v as Error;
       p.reject(new WorkerExitError(e.message, { cause: e.cause }));
@@ -210,23 +292,27 @@ function onFinished(rec: number, req: number): boolean {
 }
 
 /**
- * Cancels a submitted run: a record still queued is dropped (CANCELLED, its worker hands it back
- * unrun) and the run rejects with `reason`; a record a worker already took gets its cancel word set,
- * which cancels the task's taskContext.
+ * Cancels a submitted run with its context's `err` and `cause`: a record still queued is dropped
+ * (CANCELLED, its worker hands it back unrun) and the run rejects with the cause; a record a worker
+ * already took gets the cancellation in its cancel word, which cancels the task's taskContext with the
+ * same err and cause.
  */
-function cancelRun(p: Pending, reason: unknown): void {
+function cancelRun(p: Pending, err: Error, cause: Error): void {
   // Done: the record came back before this (possibly deferred) cancellation ran, and may be reused.
   if (p.done || p.settled) return;
-  const i32 = heap().i32;
-  const w = p.rec >> 2;
-  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CANCELLED) === QUEUED) {
+  if (cancelQueued(p.rec)) {
     p.settled = true;
     ready(p.g, false);
-    p.reject(reason);
+    p.reject(cause);
     return;
   }
-  Atomics.store(i32, w + T_CANCEL, CANCEL_REQUESTED);
-  Atomics.notify(i32, w + T_CANCEL);
+  requestCancel(p.rec, err === DeadlineExceeded || err instanceof DeadlineExceededError, cause === err ? undefined : cause);
+}
+
+/** Cancels run `p` with the err and cause of its context `ctx` (which is done). */
+function cancelRunBy(p: Pending, ctx: Context): void {
+  const err = ctx.err() ?? Canceled;
+  cancelRun(p, err, causeOf(ctx) ?? err);
 }
 
 /** Splits `run`'s arguments: an optional RunOptions first, then the task, then the task's arguments. */
@@ -274,7 +360,7 @@ function submit(owner: Owner, rcb: number, myQ: number, task: unknown, args: unk
   park(g, (task as Task<unknown[], unknown>).reason, false);
   box.expect();
   enqueue(rcb, rec, myQ);
-  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRun(p, causeOf(ctx) ?? ctx.err()));
+  if (ctx !== undefined) p.stop = afterFunc(ctx, () => cancelRunBy(p, ctx));
   return promise;
 }
 
@@ -285,10 +371,9 @@ const openRuntimes = new Set<Runtime>();
 setThreadSource((out: ThreadCounts): void => {
   for (const r of openRuntimes) out.threads += r.workerCount();
   if (slots.length === 1) return;
-  const i32 = heap().i32;
   for (const p of pendingEntries()) {
     if (p.done || p.settled) continue;
-    if (Atomics.load(i32, (p.rec >> 2) + T_STATE) === STARTED) out.running++;
+    if (isStarted(p.rec)) out.running++;
     else out.runnable++;
   }
 });
@@ -327,7 +412,9 @@ export class Runtime {
   private readonly owner: Owner = { outstanding: 0, onDrained: undefined };
   private readonly workers: (Worker | undefined)[];
   private readonly errors: (unknown)[] = [];
-  private readonly execArgv: string[];
+  /** The workers' execArgv, once cut down to what Node accepts; undefined: inherit this process's. */
+  private execArgv: string[] | undefined;
+  private readonly limits: WorkerLimits | undefined;
   private state: "open" | "closing" | "closed" = "open";
   private closeDone: Promise<void> | undefined;
   private readonly broken = new Map<string, Error>();
@@ -335,15 +422,21 @@ export class Runtime {
   /** Requests to workers (a dump, a watchdog probe) waiting for their reply, by request id. */
   private replies = new Map<number, (m: WorkerMessage) => void>();
   private nextAsk = 1;
+  /** dump() calls in progress. */
+  private dumping = 0;
 
   /** @internal Use {@link start}. */
   constructor(opts: StartOptions = {}) {
     if (!isMainThread) throw new Error("threads.start: start runtimes on the main thread");
     const n = checkWorkers(opts.workers);
-    if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+    if (
+      opts.execArgv !== undefined &&
+      (!Array.isArray(opts.execArgv) || !opts.execArgv.every((a): a is string => typeof a === "string"))
+    ) {
       throw new TypeError("threads.start: execArgv must be an array of strings");
     }
-    this.execArgv = opts.execArgv ?? process.execArgv;
+    this.execArgv = opts.execArgv === undefined ? undefined : [...opts.execArgv];
+    this.limits = checkLimits(opts.resourceLimits);
     this.rcb = makeRuntime(n);
     this.workers = new Array<Worker | undefined>(n);
     for (let i = 0; i < n; i++) this.spawnWorker(i);
@@ -395,10 +488,24 @@ export class Runtime {
   }
 
   private spawnWorker(i: number): void {
-    const w = new Worker(workerUrl, {
-      workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i },
-      execArgv: this.execArgv,
-    });
+    const wopts: WorkerOptions = { workerData: { [HEAP_KEY]: heap().sab, rcb: this.rcb, p: i } };
+    if (this.limits !== undefined) wopts.resourceLimits = this.limits;
+    let w: Worker;
+    for (;;) {
+      if (this.execArgv !== undefined) wopts.execArgv = this.execArgv;
+      try {
+        w = new Worker(workerUrl, wopts);
+        break;
+      } catch (e) {
+        // Flags Node accepts only for the whole process: leave exactly those out (once per runtime: the
+        // list is kept for the next workers) and try again.
+        const refused = refusedFlags(e);
+        if (refused === undefined || this.execArgv === undefined) throw e;
+        const kept = withoutFlags(this.execArgv, refused);
+        if (kept.length === this.execArgv.length) throw e;
+        this.execArgv = kept;
+      }
+    }
     w.on("message", (m: WorkerMessage) => {
       if (m.type === "ready") this.restarts = 0;
       else if (m.type === "load-error" && m.url !== undefined && m.error !== undefined) this.broken.set(m.url, m.error);
@@ -421,39 +528,15 @@ export class Runtime {
     if (this.workers[i] !== w) return;
     this.workers[i] = undefined;
     if (this.state === "closed") return;
-    const h = heap();
-    const i32 = h.i32;
-    const p = pBlock(this.rcb, i);
     const err = this.errors[i];
     this.errors[i] = undefined;
     const why = err instanceof Error ? `: ${err.message}` : "";
-    const lost: number[] = [];
-    for (let rec = Atomics.load(i32, p + P_RUNNING); rec !== 0; rec = i32[(rec >> 2) + T_RNEXT]) lost.push(rec);
-    Atomics.store(i32, p + P_RUNNING, 0);
-    const requeue: number[] = [];
-    for (const rec of lost) {
-      const st = Atomics.load(i32, (rec >> 2) + T_STATE);
-      // Taken but never started (its module may still have been loading): it runs elsewhere — unless
-      // workers have died holding it twice already, as when loading its module kills the worker.
-      if (st === CLAIMED && i32[(rec >> 2) + T_REQUEUES]++ < 2) {
-        Atomics.store(i32, (rec >> 2) + T_STATE, QUEUED);
-        requeue.push(rec);
-        continue;
-      }
-      if (st === STARTED || st === CLAIMED) {
-        storeResult(
-          rec,
-          LOST,
-          new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, {
-            cause: err,
-          }),
-        );
-      }
-      deliver(rec);
-    }
-    for (const rec of requeue) globalPut(this.rcb + R_GQ, rec);
-    for (let rec = localGet(p + P_RUNQ); rec !== 0; rec = localGet(p + P_RUNQ)) globalPut(this.rcb + R_GQ, rec);
-    if (this.state !== "open" && Atomics.load(i32, this.rcb + R_CLOSED) === 2) return;
+    reclaimDeadWorker(
+      this.rcb,
+      i,
+      () => new WorkerExitError(`threads: worker ${i} exited with code ${code} while running this task${why}`, { cause: err }),
+    );
+    if (this.state !== "open" && isShutDown(this.rcb)) return;
     if (++this.restarts > 5) {
       // Workers die as they start (a bad execArgv, a loader that throws): stop instead of looping.
       this.fail(new WorkerExitError(`threads: workers keep exiting at start (last code ${code})${why}`, { cause: err }));
@@ -525,11 +608,10 @@ export class Runtime {
   close(opts: { cancel?: boolean } = {}): Promise<void> {
     if (this.closeDone !== undefined) return this.closeDone;
     this.state = "closing";
-    const i32 = heap().i32;
-    Atomics.store(i32, this.rcb + R_CLOSED, 1);
+    setClosed(this.rcb, 1);
     if (opts.cancel === true) {
       const err = new RuntimeClosedError("threads: runtime closed before the task started");
-      for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, err);
+      for (const p of pendingEntries()) if (p.owner === this.owner) cancelRun(p, Canceled, err);
     }
     this.closeDone = (async () => {
       if (this.owner.outstanding > 0) await new Promise<void>((r) => (this.owner.onDrained = r));
@@ -539,9 +621,7 @@ export class Runtime {
   }
 
   private async terminate(): Promise<void> {
-    const i32 = heap().i32;
-    Atomics.store(i32, this.rcb + R_CLOSED, 2);
-    wakeAllWorkers(this.rcb);
+    setClosed(this.rcb, 2);
     this.state = "closed";
     unwatchRuntime(this);
     openRuntimes.delete(this);
@@ -556,14 +636,21 @@ export class Runtime {
    * finishes it.
    */
   async dump(): Promise<string> {
-    const parts = await Promise.all(
-      this.workers.map(async (w, i) => {
-        if (w === undefined) return `worker ${i}: (restarting)\n`;
-        const m = await this.ask(w, "dump")[1];
-        return `worker ${i}:\n${m.text ?? ""}`;
-      }),
-    );
-    return parts.join("\n");
+    // The workers are unref'd: while their answers are awaited, they keep the process alive (else a
+    // program whose only pending work is this dump would exit in the middle of it).
+    if (this.dumping++ === 0) for (const w of this.workers) w?.ref();
+    try {
+      const parts = await Promise.all(
+        this.workers.map(async (w, i) => {
+          if (w === undefined) return `worker ${i}: (restarting)\n`;
+          const m = await this.ask(w, "dump")[1];
+          return `worker ${i}:\n${m.text ?? ""}`;
+        }),
+      );
+      return parts.join("\n");
+    } finally {
+      if (--this.dumping === 0) for (const w of this.workers) w?.unref();
+    }
   }
 }
 
@@ -621,9 +708,11 @@ export function run(first: unknown, ...rest: unknown[]): Promise<unknown> {
 
 /**
  * taskContext returns the context of the task the current goroutine runs: it is cancelled when the
- * task's submitter cancels the context it passed to `run` (with that context's cause), or when the
- * runtime is closed with `{ cancel: true }`. Call it in the task's own goroutine and pass it on to
- * goroutines it starts, as with any context.
+ * context the task's submitter passed to `run` is done — with the same `err()` ({@link
+ * context.Canceled}, or {@link context.DeadlineExceeded} when its deadline passed) and the same
+ * `context.cause()` (a copy made on this thread, as any error that crosses) — or when the runtime is
+ * closed with `{ cancel: true }` (err Canceled, cause a {@link RuntimeClosedError}). Call it in the
+ * task's own goroutine and pass it on to goroutines it starts, as with any context.
  *
  * **Errors:** Error when the current goroutine is not running a task.
  *
@@ -649,18 +738,20 @@ export function taskContext(): Context {
   const info = running.info ?? tasksByG.get(currentG());
   if (info === undefined) throw new Error("threads.taskContext: the current goroutine is not running a task");
   if (info.ctx !== undefined) return info.ctx;
-  const [ctx, cancel] = withCancel(background());
+  const ctx = new CancelCtx(BACKGROUND);
+  propagate(ctx, BACKGROUND);
   info.ctx = ctx;
-  const word = (info.rec >> 2) + T_CANCEL;
+  const rec = info.rec;
   void (async () => {
-    const i32 = heap().i32;
     while (!info.finished) {
-      const v = Atomics.load(i32, word);
-      if (v === CANCEL_REQUESTED) {
-        cancel();
+      // Read only while the task runs: the record (and the cancellation's block) stays ours until then.
+      const word = cancelWord(rec);
+      const v = Atomics.load(heap().i32, word);
+      if (v !== 0) {
+        const c = readCancel(rec);
+        if (c !== undefined) ctx.cancel(true, c.deadline ? DeadlineExceeded : Canceled, c.cause);
         return;
       }
-      if (v !== 0) return;
       await waitWord(word, 0, () => info.finished);
     }
   })();

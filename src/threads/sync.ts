@@ -37,7 +37,7 @@ import {
   semaTry,
   stateWord,
 } from "../internal/threads/sema.js";
-import { type SharedRef, adopt, checkInt, isKind, reviveKind, reviving, sharedKind } from "../internal/threads/shared.js";
+import { type SharedRef, checkInt, isKind, reviveKind, sharedKind, sharedObject } from "../internal/threads/shared.js";
 
 import { Mutex } from "./mutex.js";
 
@@ -77,10 +77,8 @@ export class WaitGroup {
 
   /** Makes a WaitGroup with counter 0. */
   constructor() {
-    let off = reviving();
-    if (off === 0) off = heap().alloc(8);
-    this.w = off >> 2;
-    this[SHARED] = adopt(this, "threads.WaitGroup", off);
+    this[SHARED] = sharedObject(this, "threads.WaitGroup", 8);
+    this.w = this[SHARED].off >> 2;
   }
 
   /**
@@ -203,17 +201,16 @@ export class Cond {
 
   /** Makes a condition variable over `l`. @throws TypeError unless `l` is a threads.Mutex. */
   constructor(l: Mutex) {
-    let off = reviving();
-    if (off === 0) {
-      if (!isKind(l, "threads.Mutex")) throw new TypeError("threads.Cond: l must be a threads.Mutex");
-      off = heap().alloc(12);
-      Atomics.store(heap().i32, (off >> 2) + L_OFF, l[SHARED].off);
-      this.l = l;
-    } else {
-      this.l = reviveMutex(Atomics.load(heap().i32, (off >> 2) + L_OFF));
-    }
-    this.w = off >> 2;
-    this[SHARED] = adopt(this, "threads.Cond", off);
+    const ref = sharedObject(this, "threads.Cond", 12, {
+      check: () => {
+        if (!isKind(l, "threads.Mutex")) throw new TypeError("threads.Cond: l must be a threads.Mutex");
+      },
+      init: (off) => Atomics.store(heap().i32, (off >> 2) + L_OFF, l[SHARED].off),
+    });
+    this[SHARED] = ref;
+    this.w = ref.off >> 2;
+    // Revived (called without arguments): the mutex is the one the block names.
+    this.l = l !== undefined ? l : reviveMutex(Atomics.load(heap().i32, this.w + L_OFF));
   }
 
   /**
@@ -312,14 +309,11 @@ export class Semaphore {
 
   /** Makes a semaphore with a maximum combined weight of `size`. @throws RangeError/TypeError for a bad size. */
   constructor(size: number) {
-    let off = reviving();
-    if (off === 0) {
-      checkInt("threads.Semaphore: size", size, 0, MAX_WEIGHT);
-      off = heap().alloc(SEMA_BYTES);
-      semaInit(off, size);
-    }
-    this.off = off;
-    this[SHARED] = adopt(this, "threads.Semaphore", off);
+    this[SHARED] = sharedObject(this, "threads.Semaphore", SEMA_BYTES, {
+      check: () => checkInt("threads.Semaphore: size", size, 0, MAX_WEIGHT),
+      init: (off) => semaInit(off, size),
+    });
+    this.off = this[SHARED].off;
   }
 
   /** The maximum combined weight. */
@@ -456,10 +450,8 @@ export class Once {
 
   /** Makes a Once that has not run. */
   constructor() {
-    let off = reviving();
-    if (off === 0) off = heap().alloc(4);
-    this.w = off >> 2;
-    this[SHARED] = adopt(this, "threads.Once", off);
+    this[SHARED] = sharedObject(this, "threads.Once", 4);
+    this.w = this[SHARED].off >> 2;
   }
 
   /**

@@ -12,5 +12,5 @@ docExampleSuite(
     "src/threads/task.ts",
     "src/threads/chan.ts",
   ],
-  19,
+  20,
 );

@@ -13,6 +13,7 @@ import { threadNumber } from "../../src/internal/threads/heap.js";
 import {
   add,
   bigArray,
+  cancelSeen,
   crash,
   echo,
   explode,
@@ -20,6 +21,8 @@ import {
   fail,
   fanOut,
   fib,
+  heapInfo,
+  meet,
   notATask,
   spin,
   waitCancel,
@@ -70,6 +73,11 @@ describe("tasks and values", () => {
     ["Map and Set", new Map<string, unknown>([["k", new Set([1, 2])]])],
     ["Date", new Date(0)],
     ["large typed array", new Int32Array(100_000).fill(7)],
+    // Regressions: lone surrogates came back as U+FFFD, holes as undefined.
+    ["string with a lone surrogate (half an emoji)", `${"😀".slice(0, 1)}x`],
+    ["long string of lone surrogates", "\ud83d\ude00\ud83d".repeat(100)],
+    ["object holding a lone surrogate", { s: "😀".slice(1), k: ["\ud800"] }],
+    ["sparse array", [1, , 3]], // eslint-disable-line no-sparse-arrays
   ];
   for (const [name, v] of values) {
     test(`${name} crosses to a worker and back unchanged`, async () => {
@@ -129,6 +137,24 @@ describe("tasks and values", () => {
     assert.notEqual(a, b);
   });
 
+  test("two CPU-bound tasks submitted together to a fresh 2-worker runtime run on two threads at once, 20 of 20", async () => {
+    // Fresh runtimes: the first worker awake used to take both records (its fair share of the global
+    // queue) and run them one after the other while the task module loaded. Half the runs submit at
+    // once after start(), half once both workers have started and gone idle.
+    for (let i = 0; i < 20; i++) {
+      const fresh = threads.start({ workers: 2 });
+      try {
+        if (i % 2 === 1) await fresh.dump(); // both workers answer: started
+        const arrived = new threads.Int32(0);
+        const [a, b] = await Promise.all([fresh.run(meet, arrived, 2, 10_000), fresh.run(meet, arrived, 2, 10_000)]);
+        assert.ok(a.met && b.met, `run ${i}: the tasks ran one after the other`);
+        assert.notEqual(a.thread, b.thread, `run ${i}`);
+      } finally {
+        await fresh.close();
+      }
+    }
+  });
+
   test("the package-level run uses the default runtime", async () => {
     assert.equal(await threads.run(add, 1, 1), 2);
   });
@@ -155,6 +181,28 @@ describe("bad input", () => {
     assert.throws(() => threads.task(import.meta.url, "x", 5 as never), /must be a function/);
     threads.task(import.meta.url, function twice() {});
     assert.throws(() => threads.task(import.meta.url, function twice() {}), /already registered/);
+  });
+
+  test("start({ execArgv }) with flags Node refuses in workers leaves exactly those out", async () => {
+    const r = threads.start({ workers: 1, execArgv: ["--expose-gc", "--max-old-space-size", "512", "--no-warnings"] });
+    try {
+      assert.equal(await r.run(add, 1, 2), 3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test("start({ resourceLimits }) sets each worker's heap limit", async () => {
+    const r = threads.start({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+    try {
+      const small = await r.run(heapInfo);
+      assert.ok(small.limitMb < 100, `limit ${small.limitMb} MB`);
+    } finally {
+      await r.close();
+    }
+    assert.throws(() => threads.start({ resourceLimits: { maxOldGenerationSizeMb: -1 } }), RangeError);
+    assert.throws(() => threads.start({ resourceLimits: { heap: 1 } as never }), TypeError);
+    assert.throws(() => threads.start({ execArgv: [1] as never }), TypeError);
   });
 
   test("start() checks the worker count", () => {
@@ -196,6 +244,56 @@ describe("cancellation", () => {
     await dumpShowing(rt, /\[chan receive, \d+m?s\]:\nwaitCancel/);
     cancel();
     assert.equal(await p, "cancelled: context canceled");
+  });
+
+  test("cancel(new Error(\"stop now\")) reaches a running task's taskContext as its cause, not just context canceled", async () => {
+    const [ctx, cancel] = context.withCancelCause(context.background());
+    const p = rt.run({ context: ctx }, cancelSeen);
+    await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+    const why = new RangeError("stop now");
+    cancel(why);
+    assert.deepEqual(await p, { err: "context canceled", cause: "stop now", causeName: "RangeError", deadline: false, canceled: true });
+  });
+
+  test("a plain cancel reaches a running task as context canceled, cause included", async () => {
+    const [ctx, cancel] = context.withCancel(context.background());
+    const p = rt.run({ context: ctx }, cancelSeen);
+    await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+    cancel();
+    assert.deepEqual(await p, { err: "context canceled", cause: "context canceled", causeName: "CanceledError", deadline: false, canceled: true });
+  });
+
+  test("a submitter deadline reaches a running task as context deadline exceeded, not context canceled", async () => {
+    const [ctx, cancel] = context.withTimeout(context.background(), 1000);
+    try {
+      const p = rt.run({ context: ctx }, cancelSeen);
+      // The worker is idle: the task starts long before the deadline (if not, run rejects and this fails).
+      await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+      const seen = await p;
+      assert.equal(ctx.err(), context.DeadlineExceeded);
+      assert.deepEqual(seen, {
+        err: "context deadline exceeded",
+        cause: "context deadline exceeded",
+        causeName: "DeadlineExceededError",
+        deadline: true,
+        canceled: false,
+      });
+    } finally {
+      cancel();
+    }
+  });
+
+  test("a deadline with its own cause reaches a running task with that cause", async () => {
+    const [ctx, cancel] = context.withTimeoutCause(context.background(), 1000, new Error("too slow"));
+    try {
+      const p = rt.run({ context: ctx }, cancelSeen);
+      await dumpShowing(rt, /\[chan receive, \d+m?s\]:\ncancelSeen/);
+      const seen = await p;
+      assert.equal(seen.err, "context deadline exceeded");
+      assert.equal(seen.cause, "too slow");
+    } finally {
+      cancel();
+    }
   });
 
   test("an already-cancelled context rejects without queueing", async () => {
@@ -259,11 +357,13 @@ describe("close", () => {
 
   test("close({ cancel: true }) rejects queued tasks and cancels running ones", async () => {
     const small = threads.start({ workers: 1 });
-    const running = small.run(waitCancel);
-    await dumpShowing(small, /\[chan receive, \d+m?s\]:\nwaitCancel/);
+    const running = small.run(cancelSeen);
+    await dumpShowing(small, /\[chan receive, \d+m?s\]:\ncancelSeen/);
     const queued = assert.rejects(small.run(add, 1, 2), threads.RuntimeClosedError);
     await small.close({ cancel: true });
-    assert.equal(await running, "cancelled: context canceled");
+    const seen = await running;
+    assert.equal(seen.err, "context canceled");
+    assert.equal(seen.causeName, "RuntimeClosedError");
     await queued;
   });
 });
@@ -324,6 +424,23 @@ describe("processes", () => {
     const r = await node([join(here, "fixtures", "deadlock.js"), "nap"]);
     assert.equal(r.err, "");
     assert.equal(r.out, "rested\n");
+    assert.equal(r.code, 0);
+  });
+
+  test("node --max-old-space-size=512 / --expose-gc: the first run does not throw ERR_WORKER_INVALID_EXEC_ARGV", async () => {
+    for (const flags of [["--max-old-space-size=512"], ["--expose-gc"], ["--expose-gc", "--max-old-space-size=512"]]) {
+      const r = await node([...flags, join(here, "fixtures", "exit-clean.js")]);
+      assert.equal(r.err, "", flags.join(" "));
+      assert.equal(r.out, "42\n6765\ndone\n", flags.join(" "));
+      assert.equal(r.code, 0);
+    }
+  });
+
+  test("a TypeScript loader still reaches the workers when the process also has worker-refused flags", async () => {
+    const src = join(here, "..", "..", "..", "test", "threads", "fixtures", "ts-app", "tasks.ts");
+    const r = await node(["--max-old-space-size=512", "--import", "tsx", "--expose-gc", src]);
+    assert.equal(r.err, "");
+    assert.equal(r.out, "norm 5\n");
     assert.equal(r.code, 0);
   });
 

@@ -26,7 +26,7 @@
  *   their owner removes them, and every dequeue skips them.
  */
 import { notifyWord } from "./futex.js";
-import { heap, lockWord, unlockWord } from "./heap.js";
+import { acquire, heap, release } from "./heap.js";
 
 const H_LOCK = 0;
 const H_CLOSED = 1;
@@ -74,18 +74,13 @@ let wakeCell = -1;
  */
 const spare: number[] = [];
 
-let fixed: Int32Array<ArrayBufferLike> = new Int32Array(0);
 /**
- * A fixed-length int32 view of the heap, remade when the heap has grown. Why not the heap's own
- * length-tracking view: in Node 20 every access through a length-tracking view of a growable
- * SharedArrayBuffer is several times slower (an Atomics op ~80 ns instead of ~18), and an operation
- * makes a dozen. Take it again after allocating and after taking a channel lock: what the lock guards may
- * have been allocated by a thread that grew the heap before releasing the lock.
+ * The heap's int32 view, current as of now (see heap.ts). Take it again after allocating; a lock taken
+ * with `acquire` returns views made after the lock (what the lock guards may have been allocated by a
+ * thread that grew the heap before releasing it).
  */
 export function view(): Int32Array {
-  const sab = heap().sab;
-  if (sab.byteLength !== fixed.byteLength) fixed = new Int32Array(sab, 0, sab.byteLength >> 2);
-  return fixed;
+  return heap().i32;
 }
 
 /** Makes a channel with room for `cap` values; returns its offset. The caller has checked `cap`. */
@@ -105,11 +100,11 @@ export function lenOf(off: number): number {
 
 /** Takes channel `off`'s lock (select takes several, in increasing offset order). */
 export function lock(off: number): void {
-  lockWord(view(), (off >> 2) + H_LOCK);
+  acquire((off >> 2) + H_LOCK);
 }
 
 export function unlock(off: number): void {
-  unlockWord(view(), (off >> 2) + H_LOCK);
+  release((off >> 2) + H_LOCK);
 }
 
 /** Notifies the claim cell won while the lock was held; call after unlocking. */
@@ -259,13 +254,13 @@ export function parkLocked(b: number, send: boolean, v: number, cell: number, ca
 /** Sends block `v` or parks it: DONE, CLOSED (the caller keeps `v`), or a waiter record (> CLOSED). */
 export function sendOrPark(off: number, v: number): number {
   const b = off >> 2;
-  lockWord(view(), b + H_LOCK);
+  const i32 = acquire(b + H_LOCK).i32;
   let s: number;
   try {
-    s = sendLocked(view(), b, v);
+    s = sendLocked(i32, b, v);
     if (s === BLOCKED) s = parkLocked(b, true, v, -1, 0);
   } finally {
-    unlockWord(view(), b + H_LOCK);
+    release(b + H_LOCK);
   }
   flushWake();
   return s;
@@ -274,13 +269,13 @@ export function sendOrPark(off: number, v: number): number {
 /** Receives (DONE, result in gotBlock/gotOk) or parks: returns a waiter record (> CLOSED). */
 export function recvOrPark(off: number): number {
   const b = off >> 2;
-  lockWord(view(), b + H_LOCK);
+  const i32 = acquire(b + H_LOCK).i32;
   let s: number;
   try {
-    s = recvLocked(view(), b);
+    s = recvLocked(i32, b);
     if (s === BLOCKED) s = parkLocked(b, false, 0, -1, 0);
   } finally {
-    unlockWord(view(), b + H_LOCK);
+    release(b + H_LOCK);
   }
   flushWake();
   return s;
@@ -289,10 +284,9 @@ export function recvOrPark(off: number): number {
 /** Tries to send without parking: DONE, CLOSED or BLOCKED. */
 export function trySend(off: number, v: number): number {
   const b = off >> 2;
-  lockWord(view(), b + H_LOCK);
-  const i32 = view();
+  const i32 = acquire(b + H_LOCK).i32;
   const s = sendLocked(i32, b, v);
-  unlockWord(i32, b + H_LOCK);
+  release(b + H_LOCK);
   flushWake();
   return s;
 }
@@ -300,10 +294,9 @@ export function trySend(off: number, v: number): number {
 /** Tries to receive without parking: DONE (result in gotBlock/gotOk) or BLOCKED. */
 export function tryRecv(off: number): number {
   const b = off >> 2;
-  lockWord(view(), b + H_LOCK);
-  const i32 = view();
+  const i32 = acquire(b + H_LOCK).i32;
   const s = recvLocked(i32, b);
-  unlockWord(i32, b + H_LOCK);
+  release(b + H_LOCK);
   flushWake();
   return s;
 }
@@ -315,10 +308,9 @@ export function tryRecv(off: number): number {
 export function closeChan(off: number): boolean {
   const b = off >> 2;
   const woken: number[] = [];
-  lockWord(view(), b + H_LOCK);
-  const i32 = view();
+  const i32 = acquire(b + H_LOCK).i32;
   if (i32[b + H_CLOSED] !== 0) {
-    unlockWord(i32, b + H_LOCK);
+    release(b + H_LOCK);
     return false;
   }
   Atomics.store(i32, b + H_CLOSED, 1);
@@ -333,7 +325,7 @@ export function closeChan(off: number): boolean {
       if (Atomics.compareExchange(i32, cell, 0, i32[rb + R_CASE] + 1) === 0) woken.push(cell);
     }
   }
-  unlockWord(i32, b + H_LOCK);
+  release(b + H_LOCK);
   for (const cell of woken) notifyWord(cell, 1);
   return true;
 }
@@ -358,10 +350,9 @@ export function recordResult(r: number): boolean {
 /** Takes record `r` out of channel `off`'s queues if it is still there (takes the lock). */
 export function unpark(off: number, r: number): void {
   const b = off >> 2;
-  lockWord(view(), b + H_LOCK);
-  const i32 = view();
+  const i32 = acquire(b + H_LOCK).i32;
   unlink(i32, r);
-  unlockWord(i32, b + H_LOCK);
+  release(b + H_LOCK);
 }
 
 export function freeRecord(r: number): void {
@@ -373,9 +364,8 @@ export function freeRecord(r: number): void {
 export function queued(off: number, send: boolean): number {
   const b = off >> 2;
   let n = 0;
-  lockWord(view(), b + H_LOCK);
-  const i32 = view();
+  const i32 = acquire(b + H_LOCK).i32;
   for (let r = i32[b + (send ? H_SENDQ : H_RECVQ)]; r !== 0; r = i32[(r >> 2) + R_NEXT]) n++;
-  unlockWord(i32, b + H_LOCK);
+  release(b + H_LOCK);
   return n;
 }

@@ -3,11 +3,15 @@
  * other side.
  *
  * Encoding of one value: a tag byte, then its payload —
- *   small integers (int32) and other numbers (float64) inline, strings as UTF-8, booleans/undefined/null as
+ *   small integers (int32) and other numbers (float64) inline, strings as UTF-8 (or, for a string with
+ *   lone surrogates, which UTF-8 cannot hold, as its raw UTF-16 code units), booleans/undefined/null as
  *   the tag alone, bigints as decimal text, typed arrays, DataViews and ArrayBuffers as their bytes
  *   (copied), shared objects (cross-thread primitives) as their type tag and heap offset, and anything else
- *   by the structured clone algorithm (`v8.serialize`), with shared objects nested in arrays, plain objects,
- *   Maps and Sets replaced by markers first and revived after.
+ *   by the structured clone algorithm (`v8.serialize`); only a value that holds shared objects (nested in
+ *   arrays, plain objects, Maps and Sets) is copied first, with markers in their place, and revived after.
+ * - Every value it accepts comes back as `structuredClone` would give it (strings code unit for code
+ *   unit, array holes as holes), except that errors also keep their class name, cause and own fields,
+ *   and a typed array or DataView keeps only the bytes it views.
  *
  * Invariants:
  * - A block made by `encode*` is decoded exactly once, by whoever took it from the queue or slot it was
@@ -59,6 +63,10 @@ const T_ARRAYBUFFER = 9;
 const T_SHARED = 10;
 const T_CLONE = 11;
 const T_ERROR = 12;
+/** A string that is not well-formed UTF-16 (lone surrogates): its code units as they are. */
+const T_STRING16 = 13;
+/** Like T_CLONE, for a value without shared objects: nothing to revive after decoding. */
+const T_CLONE_PLAIN = 14;
 
 const typedKinds = [
   Int8Array,
@@ -114,6 +122,19 @@ function writeString(s: string): void {
   pos = start + len;
 }
 
+/** `s`'s UTF-16 code units as they are (lone surrogates included), after a u32 byte count. */
+function writeString16(s: string): void {
+  const n = s.length;
+  ensure(4 + n * 2);
+  sdv.setUint32(pos, n * 2, true);
+  pos += 4;
+  for (let i = 0; i < n; i++, pos += 2) sdv.setUint16(pos, s.charCodeAt(i), true);
+}
+
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
 function writeBytes(bytes: Uint8Array): void {
   ensure(4 + bytes.byteLength);
   sdv.setUint32(pos, bytes.byteLength, true);
@@ -136,8 +157,13 @@ function writeValue(v: unknown, what: string): void {
       }
       return;
     case "string":
-      su8[pos++] = T_STRING;
-      writeString(v);
+      if ((v as unknown as WellFormed).isWellFormed()) {
+        su8[pos++] = T_STRING;
+        writeString(v);
+      } else {
+        su8[pos++] = T_STRING16; // UTF-8 would turn each lone surrogate into U+FFFD
+        writeString16(v);
+      }
       return;
     case "boolean":
       su8[pos++] = v ? T_TRUE : T_FALSE;
@@ -203,13 +229,14 @@ function writeValue(v: unknown, what: string): void {
     return;
   }
   let bytes: Uint8Array;
+  const withShared = holdsShared(v, new Set());
   try {
-    bytes = v8.serialize(replaceShared(v, new Map()));
+    bytes = v8.serialize(withShared ? replaceShared(v, new Map()) : v);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new TypeError(`threads: ${what} cannot be sent to another thread: ${msg}`, { cause: e });
   }
-  su8[pos++] = T_CLONE;
+  su8[pos++] = withShared ? T_CLONE : T_CLONE_PLAIN;
   writeBytes(bytes);
 }
 
@@ -222,15 +249,43 @@ function sabError(what: string): TypeError {
 
 const MARK = "__goroutine_shared__";
 
-/** Copies containers that hold shared objects, putting markers in their place. */
+/** Whether `v` holds a shared object in one of the containers {@link replaceShared} looks into. */
+function holdsShared(v: unknown, seen: Set<object>): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  if (isShared(v)) return true;
+  if (seen.has(v)) return false;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    for (const k of Object.keys(v)) if (holdsShared((v as unknown as Record<string, unknown>)[k], seen)) return true;
+    return false;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (holdsShared(k, seen) || holdsShared(x, seen)) return true;
+    return false;
+  }
+  if (v instanceof Set) {
+    for (const x of v) if (holdsShared(x, seen)) return true;
+    return false;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    for (const k of Object.keys(v)) if (holdsShared((v as Record<string, unknown>)[k], seen)) return true;
+  }
+  return false;
+}
+
+/**
+ * Copies containers that hold shared objects, putting markers in their place. Arrays keep their holes
+ * and their other own properties, as structured clone does.
+ */
 function replaceShared(v: unknown, seen: Map<object, unknown>): unknown {
   if (typeof v !== "object" || v === null) return v;
   if (isShared(v)) return { [MARK]: v[SHARED].tag, off: v[SHARED].off };
   if (seen.has(v)) return seen.get(v);
   if (Array.isArray(v)) {
-    const out: unknown[] = [];
+    const out = new Array<unknown>(v.length) as unknown as Record<string, unknown>;
     seen.set(v, out);
-    for (let i = 0; i < v.length; i++) out.push(replaceShared(v[i], seen));
+    for (const k of Object.keys(v)) put(out, k, replaceShared((v as unknown as Record<string, unknown>)[k], seen));
     return out;
   }
   if (v instanceof Map) {
@@ -249,17 +304,24 @@ function replaceShared(v: unknown, seen: Map<object, unknown>): unknown {
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {};
     seen.set(v, out);
-    for (const k of Object.keys(v)) out[k] = replaceShared((v as Record<string, unknown>)[k], seen);
+    for (const k of Object.keys(v)) put(out, k, replaceShared((v as Record<string, unknown>)[k], seen));
     return out;
   }
   return v;
+}
+
+/** Sets own property `k` of a fresh copy (an own "__proto__" stays a property, as structured clone keeps it). */
+function put(out: Record<string, unknown>, k: string, x: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+  else out[k] = x;
 }
 
 function reviveMarkers(v: unknown, seen: Set<object>): unknown {
   if (typeof v !== "object" || v === null || seen.has(v)) return v;
   seen.add(v);
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = reviveMarkers(v[i], seen);
+    const a = v as unknown as Record<string, unknown>;
+    for (const k of Object.keys(a)) a[k] = reviveMarkers(a[k], seen); // holes stay holes
     return v;
   }
   if (v instanceof Map) {
@@ -362,6 +424,16 @@ function readString(h: ReturnType<typeof heap>): string {
   return decoder.decode(u8.slice(start, start + len));
 }
 
+function readString16(h: ReturnType<typeof heap>): string {
+  const len = h.dv.getUint32(rpos, true);
+  const start = rpos + 4;
+  rpos = start + len;
+  const units = new Uint16Array(h.u8.slice(start, start + len).buffer); // copied: may be unaligned
+  let s = "";
+  for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...units.subarray(i, i + 8192));
+  return s;
+}
+
 function readBytes(h: ReturnType<typeof heap>): ArrayBuffer {
   const len = h.dv.getUint32(rpos, true);
   const out = new ArrayBuffer(len);
@@ -393,6 +465,8 @@ function readValue(h: ReturnType<typeof heap>): unknown {
     }
     case T_STRING:
       return readString(h);
+    case T_STRING16:
+      return readString16(h);
     case T_BIGINT:
       return BigInt(readString(h));
     case T_TYPED: {
@@ -408,6 +482,8 @@ function readValue(h: ReturnType<typeof heap>): unknown {
       rpos += 8;
       return reviveShared(readString(h), off);
     }
+    case T_CLONE_PLAIN:
+      return v8.deserialize(new Uint8Array(readBytes(h)));
     case T_CLONE:
       return reviveMarkers(v8.deserialize(new Uint8Array(readBytes(h))), new Set());
     case T_ERROR:

@@ -14,7 +14,13 @@
  * - Allocator state (bump, free lists) changes only under the allocator's spinlock, whose critical
  *   sections are a few loads and stores (no allocation, no call out), so spinning is bounded.
  * - Every operation starts with `heap()`, which remakes this thread's fixed-length views if the buffer
- *   has grown since (in any thread), so any offset the operation was given is inside them.
+ *   has grown since (in any thread), so any offset the operation was given is inside them. A lock is
+ *   taken with {@link acquire} (or {@link locked}), which returns the heap with views made after the
+ *   lock, so a block another thread linked in under the lock is inside them too. `alloc` remakes the
+ *   views of the Heap object when it grows the buffer: read `h.i32` again after an alloc, never keep an
+ *   older view across one.
+ * - Structs in the heap (task records) are read and written through named {@link Field}s
+ *   ({@link struct}), given the view the operation took at its start.
  * - `alloc` returns zeroed memory (freed blocks are cleared on reuse) unless told the caller overwrites it.
  *
  * Why not one SharedArrayBuffer per object: a SharedArrayBuffer can only reach another thread through
@@ -218,4 +224,88 @@ let threadNo: number | undefined;
 export function threadNumber(): number {
   if (threadNo === undefined) threadNo = isMainThread ? 0 : Atomics.add(heap().i32, W_THREAD_SEQ, 1) + 1;
   return threadNo;
+}
+
+// ---- access helpers ----------------------------------------------------------------------------------
+
+/**
+ * Takes spinlock word `idx` and returns the heap with its views remade after the lock was taken (what
+ * another thread allocated and linked in under the lock lies inside them). Pair with {@link release}
+ * in a `finally`.
+ */
+export function acquire(idx: number): Heap {
+  lockWord(heap().i32, idx);
+  return heap();
+}
+
+/** Releases spinlock word `idx` taken with {@link acquire}. */
+export function release(idx: number): void {
+  unlockWord(theHeap!.i32, idx);
+}
+
+/** Runs `fn` holding spinlock word `idx`, with the heap's views remade after the lock was taken. */
+export function locked<T>(idx: number, fn: (h: Heap) => T): T {
+  const h = acquire(idx);
+  try {
+    return fn(h);
+  } finally {
+    release(idx);
+  }
+}
+
+/**
+ * One int32 field of a struct in the shared heap: the word at a fixed index from the struct's start
+ * (`at`, the struct's byte offset). Accessors take the view to use — an operation takes `heap().i32`
+ * once at its start (again after anything that allocates) and passes it on, as everywhere in the heap:
+ * one `heap()` per field access would double the cost of a task record's round trip. `get`/`set` are
+ * plain accesses (for fields only one thread touches at that point of the protocol); `load`, `store`,
+ * `cas` and `add` are atomic.
+ */
+export class Field {
+  constructor(
+    /** Word index from the struct's start. */
+    readonly index: number,
+    readonly name: string,
+  ) {}
+
+  /** The field's word index in the heap for the struct at `at` (to wait on or notify it). */
+  word(at: number): number {
+    return (at >> 2) + this.index;
+  }
+
+  get(i32: Int32Array, at: number): number {
+    return i32[(at >> 2) + this.index];
+  }
+
+  set(i32: Int32Array, at: number, v: number): void {
+    i32[(at >> 2) + this.index] = v;
+  }
+
+  load(i32: Int32Array, at: number): number {
+    return Atomics.load(i32, (at >> 2) + this.index);
+  }
+
+  store(i32: Int32Array, at: number, v: number): void {
+    Atomics.store(i32, (at >> 2) + this.index, v);
+  }
+
+  /** Compare-and-swap: true if the field held `expected` (it now holds `v`), false if it held something else. */
+  cas(i32: Int32Array, at: number, expected: number, v: number): boolean {
+    return Atomics.compareExchange(i32, (at >> 2) + this.index, expected, v) === expected;
+  }
+
+  /** Adds `d` atomically; returns the value before. */
+  add(i32: Int32Array, at: number, d: number): number {
+    return Atomics.add(i32, (at >> 2) + this.index, d);
+  }
+}
+
+/** A struct layout: one {@link Field} per name, in order, and the struct's size. */
+export type Struct<N extends string> = { readonly [K in N]: Field } & { readonly words: number; readonly bytes: number };
+
+/** Lays out int32 fields `names` one after another from word 0. */
+export function struct<const N extends string>(...names: N[]): Struct<N> {
+  const out: Record<string, unknown> = { words: names.length, bytes: names.length * 4 };
+  names.forEach((n, i) => (out[n] = new Field(i, n)));
+  return Object.freeze(out) as Struct<N>;
 }

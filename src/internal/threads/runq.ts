@@ -15,9 +15,10 @@
  *   the compare-and-swap on `head` that claims it; a thief that loses the race rereads.
  * - 0 is never a record offset (the heap header occupies offset 0), so 0 means "empty".
  * - The global ring's fields change only under its lock; its slot array may be replaced (grown) then,
- *   so a thread takes its heap views after taking the lock (the new array may lie past older views).
+ *   so the lock is taken with `acquire`, which returns views made after it (the new array may lie past
+ *   older views).
  */
-import { type Heap, heap, lockWord, unlockWord } from "./heap.js";
+import { type Heap, acquire, heap, release } from "./heap.js";
 
 export const LOCAL_SIZE = 256;
 /** Words of a local queue: head, tail, then LOCAL_SIZE slots. */
@@ -129,25 +130,21 @@ function growLocked(h: Heap, gq: number): void {
 
 /** Appends records to global queue `gq`. */
 export function globalPutMany(gq: number, recs: readonly number[]): void {
-  lockWord(heap().i32, gq + G_LOCK);
-  const h = heap(); // after the lock: another thread may have grown the heap for a new slot array
-  const i32 = h.i32;
+  const h = acquire(gq + G_LOCK); // views after the lock: another thread may have grown the heap for a new slot array
   try {
     for (const rec of recs) putLocked(h, gq, rec);
   } finally {
-    unlockWord(i32, gq + G_LOCK);
+    release(gq + G_LOCK);
   }
 }
 
 /** Appends one record to global queue `gq`. */
 export function globalPut(gq: number, rec: number): void {
-  lockWord(heap().i32, gq + G_LOCK);
-  const h = heap(); // after the lock, as in globalPutMany
-  const i32 = h.i32;
+  const h = acquire(gq + G_LOCK);
   try {
     putLocked(h, gq, rec);
   } finally {
-    unlockWord(i32, gq + G_LOCK);
+    release(gq + G_LOCK);
   }
 }
 
@@ -172,11 +169,10 @@ export function globalLen(gq: number): number {
  */
 export function globalGet(gq: number, q: number, shares: number): number {
   if (Atomics.load(heap().i32, gq + G_SIZE) === 0) return 0;
-  lockWord(heap().i32, gq + G_LOCK);
-  const i32 = heap().i32; // after the lock: the slot array may be new, past our old views
+  const i32 = acquire(gq + G_LOCK).i32; // after the lock: the slot array may be new, past our old views
   const size = i32[gq + G_SIZE];
   if (size === 0) {
-    unlockWord(i32, gq + G_LOCK);
+    release(gq + G_LOCK);
     return 0;
   }
   const n = Math.min(size, Math.floor(size / shares) + 1, LOCAL_SIZE / 2);
@@ -192,7 +188,7 @@ export function globalGet(gq: number, q: number, shares: number): number {
   }
   i32[gq + G_HEAD] = head;
   Atomics.store(i32, gq + G_SIZE, size - n);
-  unlockWord(i32, gq + G_LOCK);
+  release(gq + G_LOCK);
   if (n > 1) Atomics.store(i32, q + 1, (ot + n - 1) | 0);
   return first;
 }

@@ -1,39 +1,27 @@
 /**
- * The threads runtime's shared state and the parts of it every thread runs: submitting a task, finishing
- * one, and a thread's completion inbox. Worker-only parts (the scheduling loop) are in worker.ts; the
- * main-thread handle (starting workers, replacing crashed ones, close) in src/threads/runtime.ts.
+ * The threads runtime's shared state and the parts of it every thread runs: submitting a task, waking
+ * workers, delivering finished records, and a thread's completion inbox. Task records and their state
+ * transitions are in records.ts; the worker's scheduling loop in src/threads/worker.ts; the main-thread
+ * handle (starting workers, replacing crashed ones, close) in src/threads/runtime.ts.
  *
  * Shared layout (int32 words of the shared heap):
  * - Runtime control block (RCB): the global run queue, a work sequence word that idle workers wait on, the
  *   idle count, the worker count, the closed flag, the task-name table, and one P block per worker.
  * - P block: the worker's local run queue (runq.ts) and the head of its running list.
- * - Task record: state, task index, arguments, result, the submitter's inbox and request id, a cancel
- *   word, links. Small argument lists and results are stored inline in the record.
  * - Inbox (one per thread): a lock-free stack of finished records; the owner takes all at once.
  *
  * Invariants:
- * - A record's state goes QUEUED → CLAIMED (a worker took it) → STARTED (its function was called) →
- *   OK | ERR; or QUEUED → CANCELLED (by its submitter, before any worker took it); or, when the worker
- *   holding it died (decided by the main thread): CLAIMED → QUEUED (requeued: it never ran) and
- *   STARTED → LOST.
- *   Every transition out of QUEUED is a compare-and-swap, so exactly one party owns what follows.
- * - A record is pushed onto its submitter's inbox exactly once (when finished, cancelled-and-popped or
- *   lost) and only the submitter frees or reuses it, after taking it from the inbox.
- * - A worker links each record it runs into its P's running list (only it changes the list while it
- *   lives) until the record is on its submitter's inbox, so when it dies the main thread finds exactly
- *   the records it was running or had finished without delivering.
+ * - A record is queued once per submission (and again only when requeued after its worker died before
+ *   starting it); it comes back to its submitter's inbox exactly once (see records.ts).
+ * - An idle worker counts itself (R_IDLE), looks for work once more, then waits on R_WORK_SEQ as read
+ *   before counting; a submitter publishes the record, then bumps R_WORK_SEQ; so a record is never left
+ *   queued while every worker sleeps.
  */
-import { type Heap, heap, lockWord, markProgress, unlockWord } from "./heap.js";
-import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPutMany, localPut } from "./runq.js";
-import {
-  copyScratchTo,
-  encodeValueToScratch,
-  encodeValuesToScratch,
-  readValueAt,
-  readValuesAt,
-  scratchToBlock,
-} from "./codec.js";
+import { type Heap, heap, locked, markProgress } from "./heap.js";
+import { GQ_WORDS, LOCAL_WORDS, globalInit, globalPut, globalPutMany, localGet, localPut } from "./runq.js";
+import { encodeValueToScratch, readValueAt, scratchToBlock } from "./codec.js";
 import { waitWord } from "./futex.js";
+import { inboxOf, nextOf, orphan, reqOf, setNext, takeRunning, unlinkRunning } from "./records.js";
 
 // ---- the runtime control block -----------------------------------------------------------------------
 
@@ -53,34 +41,6 @@ export const P_RUNQ = 0; // LOCAL_WORDS words
 export const P_RUNNING = LOCAL_WORDS; // head of the running list (record byte offset)
 export const P_THREAD = P_RUNNING + 1; // the worker's thread number
 const P_WORDS = P_THREAD + 2;
-
-/** Record words (relative to the record's word index). */
-export const T_STATE = 0;
-export const T_TASK = 1;
-export const T_ARGS = 2; // block byte offset, or 0: inline
-export const T_RESULT = 3; // block byte offset, or 0: inline
-export const T_INBOX = 4; // word index of the submitter's inbox
-export const T_REQ = 5;
-export const T_CANCEL = 6; // 0, CANCEL_REQUESTED, CANCEL_OVER
-export const T_NEXT = 7;
-export const T_RPREV = 8;
-export const T_RNEXT = 9;
-export const T_RUNNER = 10; // P index + 1
-export const T_REQUEUES = 11; // times requeued because the worker holding it died before starting it
-const INLINE_AT = 48; // bytes into the record
-const RECORD_BYTES = 120;
-const INLINE_BYTES = RECORD_BYTES - INLINE_AT;
-
-export const QUEUED = 0;
-export const CLAIMED = 1;
-export const STARTED = 6;
-export const OK = 2;
-export const ERR = 3;
-export const CANCELLED = 4;
-export const LOST = 5;
-
-export const CANCEL_REQUESTED = 1;
-export const CANCEL_OVER = 2;
 
 /** Makes a runtime control block with `n` P blocks; returns its word index. */
 export function makeRuntime(n: number): number {
@@ -115,39 +75,31 @@ export function internTask(rcb: number, key: string): number {
   const cached = indexOf.get(key);
   if (cached !== undefined) return cached;
   const t = rcb + R_TASKS;
-  lockWord(heap().i32, t);
-  try {
-    // Views taken after the lock, and again after anything that allocates: the table and its strings
-    // may lie past older views.
-    const h = heap();
+  return locked(t, (h) => {
     const n = h.i32[t + 1];
-    const table = h.i32[t + 3] >> 2;
     for (let i = 0; i < n; i++) {
-      if (readValueAt(heap().i32[table + i]) === key) {
+      // h.i32 read again each time: decoding does not allocate, but keep no view across a call.
+      if (readValueAt(h.i32[(h.i32[t + 3] >> 2) + i]) === key) {
         indexOf.set(key, i);
         return i;
       }
     }
     if (n === h.i32[t + 2]) growTable(h, t);
     encodeValueToScratch(key);
-    const blk = scratchToBlock();
-    const i32 = heap().i32;
-    i32[(i32[t + 3] >> 2) + n] = blk;
-    Atomics.store(i32, t + 1, n + 1);
+    const blk = scratchToBlock(); // may grow the heap: h's views are remade, read them after
+    h.i32[(h.i32[t + 3] >> 2) + n] = blk;
+    Atomics.store(h.i32, t + 1, n + 1);
     indexOf.set(key, n);
     return n;
-  } finally {
-    unlockWord(heap().i32, t);
-  }
+  });
 }
 
 function growTable(h: Heap, t: number): void {
-  const i32 = h.i32;
-  const cap = i32[t + 2];
-  const next = h.alloc(cap * 8);
-  h.u8.copyWithin(next, i32[t + 3], i32[t + 3] + cap * 4);
-  Atomics.store(i32, t + 3, next);
-  i32[t + 2] = cap * 2;
+  const cap = h.i32[t + 2];
+  const next = h.alloc(cap * 8); // may grow the heap: views read after
+  h.u8.copyWithin(next, h.i32[t + 3], h.i32[t + 3] + cap * 4);
+  Atomics.store(h.i32, t + 3, next);
+  h.i32[t + 2] = cap * 2;
 }
 
 /** The "url#name" key of task index `i` in runtime `rcb`. */
@@ -161,90 +113,6 @@ export function taskKey(rcb: number, i: number): string {
   const key = readValueAt(heap().i32[table + i]) as string;
   nameOf[i] = key;
   return key;
-}
-
-// ---- records -----------------------------------------------------------------------------------------
-
-const pool: number[] = [];
-
-/** A fresh record (from this thread's pool of records it submitted before) with its arguments encoded. */
-export function newRecord(taskIndex: number, args: readonly unknown[], inbox: number, req: number): number {
-  const size = encodeValuesToScratch(args); // throws before anything is allocated
-  const rec = pool.length > 0 ? pool.pop()! : heap().alloc(RECORD_BYTES);
-  let argsBlock = 0;
-  if (size <= INLINE_BYTES) copyScratchTo(rec + INLINE_AT);
-  else argsBlock = scratchToBlock();
-  // The views only now: the allocations above may have grown the heap, and the record may be new.
-  const i32 = heap().i32;
-  const w = rec >> 2;
-  i32[w + T_ARGS] = argsBlock;
-  i32[w + T_STATE] = QUEUED;
-  i32[w + T_TASK] = taskIndex;
-  i32[w + T_RESULT] = 0;
-  i32[w + T_INBOX] = inbox;
-  i32[w + T_REQ] = req;
-  i32[w + T_CANCEL] = 0;
-  i32[w + T_NEXT] = 0;
-  i32[w + T_RUNNER] = 0;
-  i32[w + T_REQUEUES] = 0;
-  return rec;
-}
-
-/** Returns a record taken from this thread's inbox to the pool, freeing its result block if any. */
-export function recycle(rec: number): void {
-  const h = heap();
-  const w = rec >> 2;
-  const res = h.i32[w + T_RESULT];
-  if (res !== 0) h.free(res);
-  const args = h.i32[w + T_ARGS];
-  if (args !== 0 && h.i32[w + T_STATE] === CANCELLED) h.free(args);
-  h.i32[w + T_RESULT] = 0;
-  h.i32[w + T_ARGS] = 0;
-  if (pool.length < 4096) pool.push(rec);
-  else h.free(rec);
-}
-
-/**
- * Decodes a record's arguments: done by the worker that starts it. The encoding stays in place until the
- * result is stored (a record requeued because its worker died before starting it is decoded again).
- */
-export function readArgs(rec: number): unknown[] {
-  const blk = heap().i32[(rec >> 2) + T_ARGS];
-  return readValuesAt(blk === 0 ? rec + INLINE_AT : blk);
-}
-
-/** Decodes a finished record's result (a value for OK, an error for ERR and LOST). */
-export function readResult(rec: number): unknown {
-  const blk = heap().i32[(rec >> 2) + T_RESULT];
-  return readValueAt(blk === 0 ? rec + INLINE_AT : blk);
-}
-
-/**
- * Stores `value` as the record's result and its final `state` (freeing the arguments' block); if the
- * value cannot be encoded, the record fails with the encoding error instead.
- */
-export function storeResult(rec: number, state: number, value: unknown): void {
-  const h = heap();
-  const w = rec >> 2;
-  const args = h.i32[w + T_ARGS];
-  if (args !== 0) {
-    h.free(args);
-    h.i32[w + T_ARGS] = 0;
-  }
-  let size: number;
-  try {
-    size = encodeValueToScratch(value, state === OK ? "the task's result" : "the task's error");
-  } catch (e) {
-    state = ERR;
-    size = encodeValueToScratch(e);
-  }
-  if (size <= INLINE_BYTES) {
-    copyScratchTo(rec + INLINE_AT);
-    h.i32[w + T_RESULT] = 0;
-  } else {
-    h.i32[w + T_RESULT] = scratchToBlock();
-  }
-  Atomics.store(h.i32, w + T_STATE, state);
 }
 
 // ---- submitting ----------------------------------------------------------------------------------------
@@ -300,34 +168,40 @@ export function wakeWorker(rcb: number): void {
   if (Atomics.load(i32, rcb + R_SLEEPING) > 0) Atomics.notify(i32, rcb + R_WORK_SEQ, 1);
 }
 
-// ---- running lists (worker side) -----------------------------------------------------------------------
+// ---- the runtime's life (main thread) -------------------------------------------------------------------
 
-export function linkRunning(p: number, rec: number, pIndex: number): void {
-  const i32 = heap().i32;
-  const w = rec >> 2;
-  const head = i32[p + P_RUNNING];
-  i32[w + T_RPREV] = 0;
-  i32[w + T_RNEXT] = head;
-  i32[w + T_RUNNER] = pIndex + 1;
-  if (head !== 0) i32[(head >> 2) + T_RPREV] = rec;
-  Atomics.store(i32, p + P_RUNNING, rec);
+/** Closes runtime `rcb` to new submissions from outside (1), or tells its workers to exit (2). */
+export function setClosed(rcb: number, level: 1 | 2): void {
+  Atomics.store(heap().i32, rcb + R_CLOSED, level);
+  if (level === 2) wakeAllWorkers(rcb);
 }
 
-export function unlinkRunning(p: number, rec: number): void {
-  const i32 = heap().i32;
-  const w = rec >> 2;
-  const prev = i32[w + T_RPREV];
-  const next = i32[w + T_RNEXT];
-  if (prev !== 0) i32[(prev >> 2) + T_RNEXT] = next;
-  else Atomics.store(i32, p + P_RUNNING, next);
-  if (next !== 0) i32[(next >> 2) + T_RPREV] = prev;
+/** Whether runtime `rcb`'s workers have been told to exit. */
+export function isShutDown(rcb: number): boolean {
+  return Atomics.load(heap().i32, rcb + R_CLOSED) === 2;
+}
+
+/**
+ * Worker `i` of runtime `rcb` died: the records it had claimed but not started go back to the global
+ * queue (see records.ts `orphan`), the others it held fail as LOST with `lost()` and are delivered, and
+ * the records of its local queue move to the global queue.
+ */
+export function reclaimDeadWorker(rcb: number, i: number, lost: () => Error): void {
+  const p = pBlock(rcb, i);
+  const requeue: number[] = [];
+  for (const rec of takeRunning(p + P_RUNNING)) {
+    if (orphan(rec, lost) === "requeue") requeue.push(rec);
+    else deliver(rec);
+  }
+  for (const rec of requeue) globalPut(rcb + R_GQ, rec);
+  for (let rec = localGet(p + P_RUNQ); rec !== 0; rec = localGet(p + P_RUNQ)) globalPut(rcb + R_GQ, rec);
 }
 
 // ---- inboxes -----------------------------------------------------------------------------------------
 
 /** Pushes a finished record onto its submitter's inbox and wakes the submitter if it waits. */
 export function deliver(rec: number): void {
-  pushChain(heap().i32[(rec >> 2) + T_INBOX], rec, rec);
+  pushChain(inboxOf(rec), rec, rec);
 }
 
 /**
@@ -336,10 +210,9 @@ export function deliver(rec: number): void {
  */
 function pushChain(inbox: number, head: number, tail: number): void {
   const i32 = heap().i32;
-  const tailNext = (tail >> 2) + T_NEXT;
   for (;;) {
     const old = Atomics.load(i32, inbox);
-    i32[tailNext] = old;
+    setNext(i32, tail, old);
     if (Atomics.compareExchange(i32, inbox, old, head) === old) break;
   }
   markProgress(i32);
@@ -354,14 +227,13 @@ function pushChain(inbox: number, head: number, tail: number): void {
 export function deliverSoon(p: number, rec: number): void {
   flushP = p;
   const i32 = heap().i32;
-  const w = rec >> 2;
-  const inbox = i32[w + T_INBOX];
+  const inbox = inboxOf(rec);
   const chain = chains.get(inbox);
   if (chain === undefined) {
     chains.set(inbox, { head: rec, tail: rec });
-    i32[w + T_NEXT] = 0;
+    setNext(i32, rec, 0);
   } else {
-    i32[w + T_NEXT] = chain.head; // newest first, as on the inbox itself
+    setNext(i32, rec, chain.head); // newest first, as on the inbox itself
     chain.head = rec;
   }
   if (!flushScheduled) {
@@ -378,8 +250,8 @@ function flushChains(): void {
   flushScheduled = false;
   const i32 = heap().i32;
   for (const [inbox, c] of chains) {
-    for (let rec = c.head; ; rec = i32[(rec >> 2) + T_NEXT]) {
-      unlinkRunning(flushP, rec);
+    for (let rec = c.head; ; rec = nextOf(i32, rec)) {
+      unlinkRunning(flushP + P_RUNNING, rec);
       if (rec === c.tail) break;
     }
     pushChain(inbox, c.head, c.tail);
@@ -440,14 +312,14 @@ export class Inbox {
       // The stack holds the newest first; reverse so submitters see completions in finishing order.
       let prev = 0;
       while (rec !== 0) {
-        const next = i32[(rec >> 2) + T_NEXT];
-        i32[(rec >> 2) + T_NEXT] = prev;
+        const next = nextOf(i32, rec);
+        setNext(i32, rec, prev);
         prev = rec;
         rec = next;
       }
       for (rec = prev; rec !== 0; ) {
-        const next = i32[(rec >> 2) + T_NEXT];
-        if (this.onFinished(rec, i32[(rec >> 2) + T_REQ])) this.outstanding--;
+        const next = nextOf(i32, rec);
+        if (this.onFinished(rec, reqOf(i32, rec))) this.outstanding--;
         rec = next;
       }
     }

@@ -19,7 +19,7 @@
  *   word after releasing LOCK; if the waiter has freed the node by then, the notify reaches whatever
  *   reuses the word, which is harmless: every wait re-checks its word's value.
  */
-import { heap, lockWord, unlockWord } from "./heap.js";
+import { acquire, heap, release } from "./heap.js";
 import { notifyWord } from "./futex.js";
 
 const LOCK = 0;
@@ -53,11 +53,10 @@ export function semaTry(off: number, n: number): boolean {
   const h = heap();
   const w = off >> 2;
   const f = off >> 3;
-  lockWord(h.i32, w + LOCK);
-  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
+  acquire(w + LOCK); // remakes h's views after the lock: other threads' nodes may lie past them
   const ok = h.i32[w + HEAD] === 0 && h.f64[f + SIZE] - h.f64[f + CUR] >= n;
   if (ok) h.f64[f + CUR] += n;
-  unlockWord(h.i32, w + LOCK);
+  release(w + LOCK);
   return ok;
 }
 
@@ -70,11 +69,10 @@ export function semaEnqueue(off: number, n: number): number {
   const w = off >> 2;
   const f = off >> 3;
   const node = h.alloc(24); // before LOCK: alloc takes its own lock and may throw
-  lockWord(h.i32, w + LOCK);
-  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
+  acquire(w + LOCK); // remakes h's views after the lock: other threads' nodes may lie past them
   if (h.i32[w + HEAD] === 0 && h.f64[f + SIZE] - h.f64[f + CUR] >= n) {
     h.f64[f + CUR] += n;
-    unlockWord(h.i32, w + LOCK);
+    release(w + LOCK);
     h.free(node);
     return 0;
   }
@@ -85,7 +83,7 @@ export function semaEnqueue(off: number, n: number): number {
   if (tail === 0) h.i32[w + HEAD] = node;
   else h.i32[(tail >> 2) + N_NEXT] = node;
   h.i32[w + TAIL] = node;
-  unlockWord(h.i32, w + LOCK);
+  release(w + LOCK);
   return node;
 }
 
@@ -106,10 +104,9 @@ export function semaFinish(node: number): number {
 export function semaCancel(off: number, node: number): void {
   const h = heap();
   const w = off >> 2;
-  lockWord(h.i32, w + LOCK);
-  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
+  acquire(w + LOCK); // remakes h's views after the lock: other threads' nodes may lie past them
   if (Atomics.load(h.i32, node >> 2) !== WAITING) {
-    unlockWord(h.i32, w + LOCK);
+    release(w + LOCK);
     return;
   }
   const wasHead = h.i32[w + HEAD] === node;
@@ -117,7 +114,7 @@ export function semaCancel(off: number, node: number): void {
   Atomics.store(h.i32, node >> 2, CANCELLED);
   const f = off >> 3;
   const n = wasHead && h.f64[f + SIZE] > h.f64[f + CUR] ? grant(w, f) : 0;
-  unlockWord(h.i32, w + LOCK);
+  release(w + LOCK);
   notifyWord(stateWord(node));
   notifyGranted(n);
 }
@@ -129,15 +126,14 @@ export function semaRelease(off: number, n: number): boolean {
   const h = heap();
   const w = off >> 2;
   const f = off >> 3;
-  lockWord(h.i32, w + LOCK);
-  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
+  acquire(w + LOCK); // remakes h's views after the lock: other threads' nodes may lie past them
   if (n > h.f64[f + CUR]) {
-    unlockWord(h.i32, w + LOCK);
+    release(w + LOCK);
     return false;
   }
   h.f64[f + CUR] -= n;
   const k = h.i32[w + HEAD] === 0 ? 0 : grant(w, f);
-  unlockWord(h.i32, w + LOCK);
+  release(w + LOCK);
   notifyGranted(k);
   return true;
 }
@@ -146,12 +142,11 @@ export function semaRelease(off: number, n: number): boolean {
 export function semaState(off: number): [cur: number, waiting: number] {
   const h = heap();
   const w = off >> 2;
-  lockWord(h.i32, w + LOCK);
-  heap(); // refreshes h's views after the lock: other threads' nodes may lie past them
+  acquire(w + LOCK); // remakes h's views after the lock: other threads' nodes may lie past them
   const cur = h.f64[(off >> 3) + CUR];
   let k = 0;
   for (let x = h.i32[w + HEAD]; x !== 0; x = h.i32[(x >> 2) + N_NEXT]) k++;
-  unlockWord(h.i32, w + LOCK);
+  release(w + LOCK);
   return [cur, k];
 }
 

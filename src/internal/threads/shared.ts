@@ -8,12 +8,14 @@
  * - Within a thread, one live proxy per offset (cached weakly): a primitive that crosses threads and
  *   comes back is the same object, and per-thread bookkeeping on a proxy (Mutex's last guard) is seen by
  *   every goroutine of the thread.
- * - A constructor called while `reviving` is set adopts that offset instead of allocating; revival is
- *   synchronous, so the flag never leaks into another construction.
+ * - Every primitive's constructor gets its block from {@link sharedObject}, the one place that decides
+ *   between adopting the offset being revived (set only during a synchronous revival, so it never leaks
+ *   into another construction) and allocating, checking and initialising a new block.
  * - Blocks of primitives are never freed: a proxy on another thread may still refer to one, and no
  *   thread knows when the last one is gone. (A few dozen bytes per primitive made.)
  */
 import { SHARED, registerShared } from "./codec.js";
+import { heap } from "./heap.js";
 
 /** The `[SHARED]` record of a primitive. */
 export interface SharedRef {
@@ -33,17 +35,41 @@ let revivingOff = 0;
  * The offset a constructor must adopt (a proxy being revived), or 0 to allocate a new object. Offsets
  * are never 0 (the heap starts with its header).
  */
-export function reviving(): number {
+function reviving(): number {
   const off = revivingOff;
   revivingOff = 0;
   return off;
 }
 
 /** Records `obj` as this thread's proxy for `off` and gives it its `[SHARED]` record. */
-export function adopt(obj: object, tag: string, off: number): SharedRef {
+function adopt(obj: object, tag: string, off: number): SharedRef {
   proxies.set(off, new WeakRef(obj));
   gone.register(obj, off);
   return Object.freeze({ tag, off });
+}
+
+/** How {@link sharedObject} makes a new object's block. */
+export interface SharedInit {
+  /** Argument checks, run before a new object's block is allocated (never when reviving). */
+  check?(): void;
+  /** Initialises a new object's (zeroed) block at byte offset `off`. */
+  init?(off: number): void;
+}
+
+/**
+ * The one way a shared object's constructor gets its block: the block of the object being revived
+ * (another thread's, see {@link sharedKind}), or a new block of `bytes` bytes, checked and initialised
+ * by `how`. Records `obj` as this thread's proxy and returns its `[SHARED]` record. (A constructor
+ * called to revive gets no arguments: that is how one that needs to can tell.)
+ */
+export function sharedObject(obj: object, tag: string, bytes: number, how?: SharedInit): SharedRef {
+  let off = reviving();
+  if (off === 0) {
+    how?.check?.();
+    off = heap().alloc(bytes);
+    how?.init?.(off);
+  }
+  return adopt(obj, tag, off);
 }
 
 /** Registers kind `tag`: another thread's object becomes `make()` run with `reviving()` set to its offset. */

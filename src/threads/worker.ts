@@ -5,9 +5,12 @@
  *
  * Invariants:
  * - Only this thread pushes to or pops from its own local queue; others only steal.
- * - A record is linked into this P's running list from the moment it is started until it has been
+ * - A record is linked into this P's running list from the moment it is claimed until it has been
  *   pushed onto its submitter's inbox, so if this thread dies the main thread knows what it was running
  *   and what it finished without delivering.
+ * - A worker that takes work while others are idle wakes one (Go's wakep), and one that claims a record
+ *   whose task module it has not loaded takes no more work until the load is done, so what else it
+ *   holds is stolen by the others instead of waiting behind the load.
  * - Before waiting, the worker counts itself idle and looks for work once more; a submitter publishes
  *   the record, bumps the sequence word, then reads the idle count; so a record is never left queued
  *   while every worker sleeps.
@@ -17,42 +20,40 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { heap } from "./heap.js";
-import { globalGet, globalLen, localGet, localLen, steal } from "./runq.js";
+import { heap } from "../internal/threads/heap.js";
+import { globalGet, globalLen, localGet, localLen, steal } from "../internal/threads/runq.js";
 import {
-  CANCEL_OVER,
-  ERR,
-  OK,
+  P_RUNNING,
   P_RUNQ,
-  QUEUED,
-  CLAIMED,
-  STARTED,
   R_CLOSED,
   R_GQ,
   R_IDLE,
   R_NP,
   R_SLEEPING,
   R_WORK_SEQ,
-  T_CANCEL,
-  T_STATE,
-  T_TASK,
   deliver,
   deliverSoon,
-  linkRunning,
   pBlock,
-  storeResult,
-  readArgs,
   taskKey,
   wakeWorker,
-} from "./sched.js";
-import { RESOLVED, notifyWord, turn, waitWord } from "./futex.js";
-import { currentG, setCreationStacks, dump } from "../scheduler.js";
-import { threadQuiet } from "./quiet.js";
-import { go } from "../../go.js";
-import { registered } from "../../threads/task.js";
+} from "../internal/threads/sched.js";
+import {
+  cancelOver,
+  claim,
+  finishRecord,
+  linkRunning,
+  markStarted,
+  readArgs,
+  taskIndexOf,
+} from "../internal/threads/records.js";
+import { RESOLVED, turn, waitWord } from "../internal/threads/futex.js";
+import { currentG, setCreationStacks, dump } from "../internal/scheduler.js";
+import { threadQuiet } from "../internal/threads/quiet.js";
+import { go } from "../go.js";
+import { registered } from "./task.js";
 // The public module registers how every shared object kind (Mutex, Chan, Int32, ...) is revived here.
-import "../../threads/index.js";
-import { type TaskInfo, running, setWorkerState, tasksByG } from "./current.js";
+import "./index.js";
+import { type TaskInfo, running, setWorkerState, tasksByG } from "../internal/threads/current.js";
 
 interface WorkerData {
   rcb: number;
@@ -97,26 +98,40 @@ type TaskFn = (...args: unknown[]) => unknown;
 const modules = new Map<string, Promise<unknown>>();
 const fns = new Map<string, TaskFn>();
 
-function startTask(rec: number): void {
-  const i32 = heap().i32;
-  const w = rec >> 2;
-  if (Atomics.compareExchange(i32, w + T_STATE, QUEUED, CLAIMED) !== QUEUED) {
+/**
+ * Claims record `rec` and starts its task in a goroutine. If the task's module is not loaded on this
+ * worker yet, first wakes an idle worker (which can then steal what else this worker holds) and returns
+ * a promise of the start: the caller waits for it before taking more work, so a burst of records is not
+ * all claimed here while the module loads and then run one after another.
+ */
+function startTask(rec: number): Promise<void> | undefined {
+  if (!claim(rec)) {
     deliver(rec); // cancelled while queued: its submitter reclaims it
-    return;
+    return undefined;
   }
-  linkRunning(P, rec, pIndex);
+  linkRunning(P + P_RUNNING, rec, pIndex);
   const info: TaskInfo = { rec, finished: false, ctx: undefined };
   let args: unknown[];
   try {
     args = readArgs(rec);
   } catch (e) {
-    finish(info, ERR, e);
-    return;
+    finish(info, false, e);
+    return undefined;
   }
-  const key = taskKey(rcb, i32[w + T_TASK]);
+  const key = taskKey(rcb, taskIndexOf(rec));
   let runner = runners.get(key);
   if (runner === undefined) runners.set(key, (runner = makeRunner(key)));
-  go(runner, info, args);
+  if (fns.has(key)) {
+    go(runner, info, args);
+    return undefined;
+  }
+  wakeAnother();
+  const r = runner;
+  // Loaded or failed: either way the runner goes on (a failure fails the task there).
+  return resolveTask(key).then(
+    () => void go(r, info, args),
+    () => void go(r, info, args),
+  );
 }
 
 type Runner = (info: TaskInfo, args: unknown[]) => Promise<void> | undefined;
@@ -140,14 +155,14 @@ function makeRunner(key: string): Runner {
  */
 function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> | undefined {
   let v: unknown;
-  Atomics.store(heap().i32, (info.rec >> 2) + T_STATE, STARTED);
+  markStarted(info.rec);
   // While the function runs synchronously, taskContext() finds the task here; only a task that goes
   // on after an await needs the (costlier) map from its goroutine.
   running.info = info;
   try {
     v = fn(...args);
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return undefined;
   } finally {
     running.info = undefined;
@@ -156,7 +171,7 @@ function runTask(info: TaskInfo, fn: TaskFn, args: unknown[]): Promise<void> | u
     tasksByG.set(currentG(), info);
     return awaitTask(info, v);
   }
-  finish(info, OK, v);
+  finish(info, true, v);
   return undefined;
 }
 
@@ -165,10 +180,10 @@ async function awaitTask(info: TaskInfo, p: PromiseLike<unknown>): Promise<void>
   try {
     v = await p;
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return;
   }
-  finish(info, OK, v);
+  finish(info, true, v);
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -180,7 +195,7 @@ async function loadAndRun(info: TaskInfo, key: string, args: unknown[]): Promise
   try {
     fn = await resolveTask(key);
   } catch (e) {
-    finish(info, ERR, e);
+    finish(info, false, e);
     return;
   }
   await runTask(info, fn, args);
@@ -214,15 +229,11 @@ async function resolveTask(key: string): Promise<TaskFn> {
   return fn as TaskFn;
 }
 
-function finish(info: TaskInfo, state: number, value: unknown): void {
+function finish(info: TaskInfo, ok: boolean, value: unknown): void {
   const rec = info.rec;
   info.finished = true;
-  const i32 = heap().i32;
-  if (info.ctx !== undefined) {
-    Atomics.store(i32, (rec >> 2) + T_CANCEL, CANCEL_OVER);
-    notifyWord((rec >> 2) + T_CANCEL);
-  }
-  storeResult(rec, state, value);
+  if (info.ctx !== undefined) cancelOver(rec);
+  finishRecord(rec, ok, value);
   deliverSoon(P, rec);
 }
 
@@ -234,12 +245,15 @@ function notLoop(g: { id: number }): boolean {
 }
 
 /**
- * Go's wakep: a worker that found work while others sleep wakes one if more work is queued, so a burst
- * that one wake-up brought in is shared instead of run here one task after another.
+ * Go's wakep: a worker that takes work while others are idle wakes one if more work is queued (in its
+ * own local queue, where the other can steal it, or in the global queue), so a burst that one wake-up
+ * brought in is shared instead of run here one task after another. Idle workers count themselves
+ * (R_IDLE) before their last look for work and wait on the sequence word read before that, so bumping
+ * it after publishing work reaches a worker that is still spinning as well as one asleep.
  */
 function wakeAnother(): void {
   const i32 = heap().i32;
-  if (Atomics.load(i32, rcb + R_SLEEPING) === 0) return;
+  if (Atomics.load(i32, rcb + R_IDLE) === 0) return;
   if (localLen(myQ) === 0 && globalLen(gq) === 0) return;
   wakeWorker(rcb);
 }
@@ -259,9 +273,10 @@ async function loop(): Promise<void> {
       const rec = findRunnable();
       if (rec === 0) break;
       if (n === 0) wakeAnother();
-      startTask(rec);
+      const loading = startTask(rec);
       n++;
-      if (localLen(myQ) > 16 && n % 8 !== 0) continue;
+      if (loading !== undefined) await loading;
+      else if (localLen(myQ) > 16 && n % 8 !== 0) continue;
       await RESOLVED;
     }
     if (n > 0) {
@@ -274,7 +289,9 @@ async function loop(): Promise<void> {
     const rec = findRunnable();
     if (rec !== 0) {
       Atomics.sub(i32, rcb + R_IDLE, 1);
-      startTask(rec);
+      wakeAnother();
+      const loading = startTask(rec);
+      if (loading !== undefined) await loading;
       await turn();
       continue;
     }
