@@ -132,7 +132,8 @@ const logs: EventLog[] = [];
 /**
  * Why an UNBLOCK reads no clock: a clock read (~35 ns) is most of an event's cost, and a ready is almost
  * always followed, in the same synchronous run, by the waker's next park or exit, which is stamped; the
- * snapshot gives the UNBLOCK that time. Rejected: one stamp per microtask burst (needs a reaction queued
+ * snapshot gives the UNBLOCK that time (and the renderer starts the waker's run at the stamped event
+ * before it, when the goroutine ahead of it parked). Rejected: one stamp per microtask burst (needs a reaction queued
  * per burst, which costs as much as the read it saves).
  */
 function emit(type: number, g: number, a: number, b: number): void {

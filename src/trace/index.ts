@@ -20,14 +20,14 @@ function nameOf(id: number): string {
   return "";
 }
 
-function writeAll(out: NodeJS.WritableStream, chunks: string[]): Promise<number> {
+function writeAll(out: NodeJS.WritableStream, chunks: Buffer[]): Promise<number> {
   let n = 0;
   return new Promise<number>((resolve, reject) => {
     let i = 0;
     const next = (): void => {
       while (i < chunks.length) {
         const c = chunks[i++];
-        n += Buffer.byteLength(c);
+        n += c.length;
         if (!out.write(c)) {
           out.once("drain", next);
           return;
@@ -40,7 +40,7 @@ function writeAll(out: NodeJS.WritableStream, chunks: string[]): Promise<number>
   });
 }
 
-function snapshotJSON(log: eng.EventLog, since?: number): string[] {
+function snapshotJSON(log: eng.EventLog, since?: number): Buffer[] {
   const { t, w } = log.snapshot(since);
   return render(t, w, nameOf);
 }
