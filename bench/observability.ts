@@ -4,7 +4,10 @@
  * - metrics always on vs compiled out: a copy of dist/src with every scheduler line marked `// obs`
  *   removed is the "compiled out" build; both builds run the core workloads in child processes,
  *   alternating, `--rounds` times (default 3); the ratio is ours/compiled-out per round.
- * - flight recorder running vs not: same children, with a FlightRecorder started (Go's defaults).
+ * - flight recorder running vs not: a child of the normal build alternates batches without and with a
+ *   FlightRecorder (Go's defaults) running and reports the median ratio of the pairs.
+ * - Children report CPU ns/op (process.cpuUsage), which the load of other jobs on a shared machine
+ *   disturbs less than wall time; the A/A column (the compiled-out build against itself) is the noise.
  * - writeTo of a full 10 MiB ring, a goroutine profile of 100,000 goroutines, metrics.read of every
  *   sample: measured in this process.
  */
@@ -60,7 +63,7 @@ if (PARTS.has("ratios")) {
       const base = Math.sqrt(res.off[k] * res.off2[k]); // geometric mean of the two compiled-out runs
       push(ratios, k, res.on[k] / base);
       push(noise, k, res.off2[k] / res.off[k]);
-      push(flightRatios, k, res.flight[k] / res.on[k]);
+      push(flightRatios, k, res.flight[k]); // the child's median of interleaved on/off pair ratios
     }
     console.log(`round ${r + 1}: ${JSON.stringify(res)}`);
   }

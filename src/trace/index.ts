@@ -11,7 +11,6 @@
 import type { Context } from "../context/index.js";
 import { withValue } from "../context/index.js";
 import { allGoroutines, currentG } from "../internal/scheduler.js";
-import { monoNow } from "../internal/clock.js";
 import * as eng from "../internal/trace.js";
 import { render } from "../internal/tracejson.js";
 
@@ -247,7 +246,7 @@ export class FlightRecorder {
     if (this.writing) throw new Error("call to WriteTo for trace.FlightRecorder already in progress");
     this.writing = true;
     try {
-      return await writeAll(out, snapshotJSON(this.log, monoNow() - 2 * this.minAge));
+      return await writeAll(out, snapshotJSON(this.log, eng.stamp() - 2 * this.minAge));
     } finally {
       this.writing = false;
     }
