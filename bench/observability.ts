@@ -2,8 +2,10 @@
  * Observability benchmark (issue 11's targets), after a build: `node dist/bench/observability.js`.
  *
  * - metrics always on vs compiled out: a copy of dist/src with every scheduler line marked `// obs`
- *   removed is the "compiled out" build; both builds run the core workloads in child processes,
- *   alternating, `--rounds` times (default 3); the ratio is ours/compiled-out per round.
+ *   removed is the "compiled out" build (two identical copies); one child loads the normal build and
+ *   both copies side by side and runs the core workloads in interleaved batches (bench/obs-inproc.ts),
+ *   `--rounds` times (default 3). Across processes the load of other jobs made even A/A (a build against
+ *   itself) differ by ±35%; in one process it is within a few %.
  * - flight recorder running vs not: a child of the normal build alternates batches without and with a
  *   FlightRecorder (Go's defaults) running and reports the median ratio of the pairs.
  * - Children report CPU ns/op (process.cpuUsage), which the load of other jobs on a shared machine
@@ -30,47 +32,49 @@ function run(dir: string, mode = ""): Record<string, number> {
   return JSON.parse(execFileSync(process.execPath, [child, dir, mode], { encoding: "utf8" })) as Record<string, number>;
 }
 
-// ---- the compiled-out build --------------------------------------------------------------------------
+// ---- the compiled-out builds -------------------------------------------------------------------------
 // Beside dist/ (not in /tmp), so the native addon (build/Release) is found at the same relative path.
-const tmp = mkdtempSync(join(here, "..", "..", "dist-obs-off-"));
-const off = join(tmp, "src");
-cpSync(src, off, { recursive: true });
-const sched = join(off, "internal", "scheduler.js");
-// tsc puts the body of a one-line `if` on its own line: drop the `if` with its marked body.
-const stripped: string[] = [];
-for (const l of readFileSync(sched, "utf8").split("\n")) {
-  if (!l.trimEnd().endsWith("// obs")) stripped.push(l);
-  else if (/^\s*if \(.*\)$/.test(stripped[stripped.length - 1] ?? "")) stripped.pop();
+// Two identical copies: the second one's ratio to the first is the measurement's noise (A/A).
+function strippedCopy(): string {
+  const tmp = mkdtempSync(join(here, "..", "..", "dist-obs-off-"));
+  const off = join(tmp, "src");
+  cpSync(src, off, { recursive: true });
+  const sched = join(off, "internal", "scheduler.js");
+  // tsc puts the body of a one-line `if` on its own line: drop the `if` with its marked body.
+  const stripped: string[] = [];
+  for (const l of readFileSync(sched, "utf8").split("\n")) {
+    if (!l.trimEnd().endsWith("// obs")) stripped.push(l);
+    else if (/^\s*if \(.*\)$/.test(stripped[stripped.length - 1] ?? "")) stripped.pop();
+  }
+  writeFileSync(sched, stripped.join("\n"));
+  return off;
 }
-writeFileSync(sched, stripped.join("\n"));
 
 const ratios: Record<string, number[]> = {};
 const noise: Record<string, number[]> = {};
 const flightRatios: Record<string, number[]> = {};
 const push = (m: Record<string, number[]>, k: string, v: number): void => void (m[k] ??= []).push(v);
-if (PARTS.has("ratios")) {
-  // Each round runs the compiled-out build twice (A/A: the noise floor), the normal build, and the normal
-  // build with a recorder, in an order that rotates from round to round so drift in the machine's load
-  // does not favour one build.
-  for (let r = 0; r < ROUNDS; r++) {
-    const res: Record<string, Record<string, number>> = {};
-    const order = ["off", "on", "off2", "flight"];
-    for (let i = 0; i < order.length; i++) {
-      const m = order[(i + r) % order.length];
-      res[m] = m === "off" || m === "off2" ? run(off) : run(src, m === "flight" ? "flight" : "");
-    }
-    for (const k of Object.keys(res.off)) {
-      const base = Math.sqrt(res.off[k] * res.off2[k]); // geometric mean of the two compiled-out runs
-      push(ratios, k, res.on[k] / base);
-      push(noise, k, res.off2[k] / res.off[k]);
-      push(flightRatios, k, res.flight[k]); // the child's median of interleaved on/off pair ratios
-    }
-    console.log(`round ${r + 1}: ${JSON.stringify(res)}`);
-  }
-}
-rmSync(tmp, { recursive: true, force: true });
 const range = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}×`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+if (PARTS.has("ratios")) {
+  const off = strippedCopy();
+  const off2 = strippedCopy();
+  const inproc = join(here, "obs-inproc.js");
+  for (let r = 0; r < ROUNDS; r++) {
+    // metrics on vs compiled out: all three builds in one child, batches interleaved (see obs-inproc.ts)
+    const m = JSON.parse(execFileSync(process.execPath, [inproc, src, off, off2, "9"], { encoding: "utf8" })) as Record<string, { on: number; aa: number }>;
+    for (const [k, v] of Object.entries(m)) {
+      push(ratios, k, v.on);
+      push(noise, k, v.aa);
+    }
+    // flight recorder: the child alternates batches with and without one (see obs-workloads.ts)
+    const f = run(src, "flight");
+    for (const [k, v] of Object.entries(f)) push(flightRatios, k === "clockReadNs" ? "(one clock read: CPU ns, not a ratio)" : k, v);
+    console.log(`round ${r + 1}: metrics ${JSON.stringify(m)}\n         recorder ${JSON.stringify(f)}`);
+  }
+  rmSync(join(off, ".."), { recursive: true, force: true });
+  rmSync(join(off2, ".."), { recursive: true, force: true });
+}
 
 // ---- in-process figures ------------------------------------------------------------------------------
 const { go, Chan } = await import("../src/index.js");
@@ -146,6 +150,10 @@ for (const k of Object.keys(ratios)) {
 }
 for (const k of Object.keys(flightRatios)) {
   const m = median(flightRatios[k]);
+  if (k.startsWith("(")) {
+    console.log(`| flight recorder ${k} | ${m.toFixed(1)} ns | — | — |`);
+    continue;
+  }
   console.log(`| flight recorder running, ${k} | median ${m.toFixed(3)}×, range ${range(flightRatios[k])} | ${k === "pingpong" || k === "stream" ? "≤ 1.3×" : "—"} | ${k === "pingpong" || k === "stream" ? (m <= 1.3 ? "PASS" : "MISS") : "—"} |`);
 }
 for (const r of rows) console.log(r);

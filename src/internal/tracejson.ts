@@ -381,9 +381,13 @@ class Renderer {
           this.curSince = at;
           break;
         case UNBLOCK: {
-          // `at` is the next stamped event's time (see trace.ts); the waker has been running since the
-          // previous stamped event, when the goroutine before it parked.
-          this.switchTo(a, prevAt);
+          // `at` is the next stamped event's time (see trace.ts). A goroutine waker resumed as a
+          // microtask right after the previous stamped event (the park of the goroutine before it), so
+          // its run starts there. The main goroutine also stands for event-loop callbacks (timers, I/O)
+          // that may come after idle time: its run starts at `at`, so idle time is not drawn as running.
+          const from = a === 1 ? at : prevAt;
+          this.switchTo(a, from);
+          prevAt = from; // whoever runs after this waker started no earlier
           this.set(g, S.Runnable, at, 0);
           const id = ++flow;
           o.room(SLACK);
