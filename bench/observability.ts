@@ -99,14 +99,18 @@ if (PARTS.has("writeTo")) {
     await pong.recv();
   }
   const writeTimes: number[] = [];
+  const writeCpu: number[] = [];
   let bytes = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     bytes = await fr.writeTo(nul());
+    const c = process.cpuUsage(c0);
     writeTimes.push(performance.now() - t0);
+    writeCpu.push((c.user + c.system) / 1000);
   }
   await fr.stop();
-  rows.push(`| writeTo of a full 10 MiB ring (${(bytes / 1e6).toFixed(1)} MB of JSON) | ${Math.min(...writeTimes).toFixed(0)}–${Math.max(...writeTimes).toFixed(0)} ms | ≤ 200 ms | ${median(writeTimes) <= 200 ? "PASS" : "MISS"} |`);
+  rows.push(`| writeTo of a full 10 MiB ring (${(bytes / 1e6).toFixed(1)} MB of JSON) | wall ${Math.min(...writeTimes).toFixed(0)}–${Math.max(...writeTimes).toFixed(0)} ms, CPU ${Math.min(...writeCpu).toFixed(0)}–${Math.max(...writeCpu).toFixed(0)} ms | ≤ 200 ms | ${median(writeTimes) <= 200 ? "PASS" : "MISS"} |`);
 }
 
 if (PARTS.has("profile")) {
@@ -119,16 +123,22 @@ if (PARTS.has("profile")) {
   }
   await new Promise((r) => setImmediate(r));
   const profTimes: Record<string, number[]> = { "debug=0": [], "debug=1": [] };
+  const profCpu: Record<string, number[]> = { "debug=0": [], "debug=1": [] };
   for (let r = 0; r < 3; r++) {
     for (const debug of [0, 1] as const) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await pprof.lookup("goroutine")!.writeTo(nul(), debug);
+      const c = process.cpuUsage(c0);
       profTimes[`debug=${debug}`].push(performance.now() - t0);
+      profCpu[`debug=${debug}`].push((c.user + c.system) / 1000);
     }
   }
   block.close();
   const ms = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
-  rows.push(`| goroutine profile of 100,000 goroutines, debug=0 / debug=1 | ${ms(profTimes["debug=0"])} / ${ms(profTimes["debug=1"])} ms | ≤ 1 s | ${Math.max(...profTimes["debug=0"]) <= 1000 ? "PASS" : "MISS"} |`);
+  rows.push(
+    `| goroutine profile of 100,000 goroutines, debug=0 / debug=1 (the first debug=0 formats every creation stack) | wall ${ms(profTimes["debug=0"])} / ${ms(profTimes["debug=1"])} ms, CPU ${ms(profCpu["debug=0"])} / ${ms(profCpu["debug=1"])} ms | ≤ 1 s | ${Math.max(...profTimes["debug=0"]) <= 1000 ? "PASS" : "MISS"} |`,
+  );
 }
 
 if (PARTS.has("read")) {

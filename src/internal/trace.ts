@@ -38,14 +38,24 @@ export const strings: string[] = [""];
 const stringIds = new Map<string, number>();
 let lastString = "";
 let lastId = 0;
+let prevString = "";
+let prevId = 0;
+/** The id of `s` in `strings`. Park reasons repeat, often alternating (a ping-pong parks in send, then
+ * in receive): the last two are checked before the map. */
 export function intern(s: string): number {
-  if (s === lastString) return lastId; // a park reason usually repeats: skip the map
-  let id = stringIds.get(s);
-  if (id === undefined) {
-    id = strings.length;
-    strings.push(s);
-    stringIds.set(s, id);
+  if (s === lastString) return lastId;
+  let id: number;
+  if (s === prevString) id = prevId;
+  else {
+    const got = stringIds.get(s);
+    if (got === undefined) {
+      id = strings.length;
+      strings.push(s);
+      stringIds.set(s, id);
+    } else id = got;
   }
+  prevString = lastString;
+  prevId = lastId;
   lastString = s;
   lastId = id;
   return id;
