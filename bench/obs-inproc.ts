@@ -64,7 +64,9 @@ async function batch(fn: (n: number) => Promise<void>, n: number): Promise<numbe
 }
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const out: Record<string, { on: number; aa: number }> = {};
+const only = (process.argv[6] ?? "").split(",").filter(Boolean);
 for (const k of Object.keys(sizes)) {
+  if (only.length > 0 && !only.includes(k)) continue;
   const n = sizes[k];
   for (const lib of [on, off, off2]) await lib[k](n); // warm-up
   const r: number[] = [];
