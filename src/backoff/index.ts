@@ -13,7 +13,11 @@ import { type Context, cause as causeOf } from "../context/index.js";
 import { clockOf } from "../internal/clock.js";
 import { waitUntil } from "../internal/ctxwait.js";
 import { done } from "../internal/scheduler.js";
+import { Chan } from "../internal/chan.js";
+import { go } from "../go.js";
+import { recv, select, send } from "../select.js";
 import { durationString } from "../time/duration.js";
+import { Timer } from "../time/timer.js";
 
 /** STOP is what {@link BackOff.nextBackOff} returns when no more retries should be made (Go's Stop, -1). */
 export const STOP = -1;
@@ -292,5 +296,76 @@ async function run<T>(
     notify?.(err, next);
     if (next > 0) await waitUntil(ctx, clock.now() + next, "backoff.Retry", () => causeOf(ctx));
     else await done(); // a turn for the scheduler, so a zero backoff cannot starve timers and I/O
+  }
+}
+
+/**
+ * Ticker delivers ticks on {@link Ticker.c} at times a {@link BackOff} decides (cenkalti/backoff v5's
+ * `NewTicker`): the first tick at once, then each after `nextBackOff()` ms counted from when the
+ * previous one was taken. The channel is closed when {@link Ticker.stop} is called or the policy
+ * returns {@link STOP}. Ticks are not dropped: the next wait starts only after a tick is received, so a
+ * slow receiver is never handed two ticks in a row. Do not call the policy's methods while the ticker
+ * runs. Built on the library's goroutines, channels and timers, so it runs in virtual time inside
+ * `synctest.test`.
+ *
+ * **Cancellation**: `stop()` ends the ticker's goroutine and its pending timer at once, and closes `c`.
+ *
+ * @example
+ * ```ts
+ * import { ConstantBackOff, Ticker } from "goroutine/backoff";
+ * const t = new Ticker(new ConstantBackOff(1));
+ * let tries = 0;
+ * for await (const _ of t.c) {
+ *   if (++tries === 3) break; // the operation succeeded on the third try
+ * }
+ * t.stop();
+ * console.log(tries); // 3
+ * ```
+ */
+export class Ticker {
+  /** The channel of ticks (the time of each); closed when the ticker stops. */
+  readonly c: Chan<Date>;
+  readonly #stop = new Chan<void>();
+  #stopped = false;
+
+  /**
+   * Starts ticking (the policy is reset first).
+   * @throws TypeError if `b` is not a BackOff.
+   */
+  constructor(b: BackOff) {
+    if (b === null || typeof b !== "object" || typeof b.nextBackOff !== "function" || typeof b.reset !== "function") {
+      throw new TypeError("backoff.NewTicker: b must be a BackOff");
+    }
+    const c = new Chan<Date>();
+    this.c = c;
+    const stop = this.#stop;
+    b.reset();
+    go(async function backoffTicker() {
+      try {
+        let tick = new Date(clockOf().now());
+        for (;;) {
+          const sent = await select([send(c, tick, () => true), recv(stop, () => false)]);
+          if (!sent) return;
+          const next = b.nextBackOff();
+          if (next === STOP) return;
+          const t = new Timer(next);
+          const fired = await select([recv(t.c, (at) => at), recv(stop, () => undefined)]);
+          if (fired === undefined) {
+            t.stop();
+            return;
+          }
+          tick = fired;
+        }
+      } finally {
+        c.close();
+      }
+    });
+  }
+
+  /** stop ends the ticker and closes {@link Ticker.c} (idempotent). Ticks not yet received are not sent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stop.close();
   }
 }

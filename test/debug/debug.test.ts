@@ -6,12 +6,30 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { go, Chan } from "../../src/index.js";
 import * as debug from "../../src/debug/index.js";
+import * as time from "../../src/time/index.js";
 import { chromiumArgs, chromiumPath } from "../support/services.js";
 
-/** A running fixture: 4 workers waiting on a jobs channel, 2 waiting on a never-closed done channel. */
-function fixture(): () => void {
+/**
+ * A running fixture: 4 workers waiting on a jobs channel, 2 waiting on a never-closed done channel; with
+ * `busy`, a producer also hands the workers a job every 5 ms, so a recorded trace has lanes to draw.
+ */
+function fixture(busy = false): () => void {
   const jobs = new Chan<number>();
   const done = new Chan<void>();
+  let stopped = false;
+  if (busy) {
+    go(async function producer() {
+      for (let i = 0; !stopped; i++) {
+        await time.sleep(5);
+        if (stopped) break;
+        try {
+          await jobs.send(i);
+        } catch {
+          break; // closed by stop() while the send waited
+        }
+      }
+    });
+  }
   for (let i = 0; i < 4; i++) {
     go(async function worker() {
       for await (const _ of jobs) {
@@ -25,6 +43,7 @@ function fixture(): () => void {
     });
   }
   return () => {
+    stopped = true;
     jobs.close();
     done.close();
   };
@@ -69,7 +88,7 @@ test("handler serves Go's debug endpoints on localhost", async () => {
 const chrome = chromiumPath();
 
 test("the timeline page shows a running fixture's goroutines in headless Chromium", { skip: chrome.skip }, async () => {
-  const stop = fixture();
+  const stop = fixture(true);
   const srv = await debug.listen();
   const browser = await chromium.launch({ executablePath: chrome.path, args: chromiumArgs });
   try {

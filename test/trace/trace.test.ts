@@ -94,3 +94,34 @@ test("FlightRecorder: Go's defaults and errors, a window of the latest events", 
   await fr.stop();
   assert.equal(fr.enabled(), false);
 });
+
+test("a multi-megabyte trace is valid JSON across the writer's 1 MiB chunks, compact and without zero-length slices", async () => {
+  const s = sink();
+  trace.start(s.out);
+  const ctx = context.background();
+  trace.log(ctx, "big", "x".repeat(3 << 20)); // a string longer than a chunk
+  await pingPong(20_000);
+  trace.log(ctx, "small", "é\"\\\n"); // escapes and UTF-8
+  await trace.stop();
+  const text = s.text();
+  assert.ok(text.length > 4 << 20, `${text.length} bytes`);
+  const evs = (JSON.parse(text) as { traceEvents: (Ev & { ts?: number; dur?: number })[] }).traceEvents;
+  assert.ok(evs.some((e) => e.ph === "i" && e.cat === "big" && e.name.length === 3 << 20));
+  assert.ok(evs.some((e) => e.ph === "i" && e.cat === "small" && e.name === "é\"\\\n"));
+  const slices = evs.filter((e) => e.ph === "X");
+  assert.ok(slices.length > 20_000);
+  assert.ok(slices.every((e) => e.dur! > 0 && e.ts! >= 0), "no zero-length or negative slices");
+  // µs with at most 3 decimals: ns precision, no float noise in the text
+  assert.doesNotMatch(text, /"(ts|dur)":-?\d+\.\d{4,}/);
+  // every slice of a goroutine lane starts no earlier than the previous one ended
+  const byLane = new Map<string, { ts: number; dur: number }[]>();
+  for (const e of slices) {
+    const k = `${e.pid}/${e.tid}`;
+    if (!byLane.has(k)) byLane.set(k, []);
+    byLane.get(k)!.push({ ts: e.ts!, dur: e.dur! });
+  }
+  for (const [k, xs] of byLane) {
+    xs.sort((a, b) => a.ts - b.ts);
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i].ts >= xs[i - 1].ts + xs[i - 1].dur - 0.0015, `lane ${k} overlaps at ${xs[i].ts}`);
+  }
+});
