@@ -31,6 +31,8 @@ interface Queued {
   started: () => void;
   /** The caller awaited the start promise and is parked on it. */
   parked: boolean;
+  /** `fn` has started: a `then` from now on must not park (nothing would make the caller ready). */
+  left: boolean;
 }
 
 /** How many start promises each goroutine is parked on (it is made ready when the last one starts). */
@@ -51,7 +53,8 @@ class StartPromise extends Promise<void> {
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     const q = this.entry;
-    if (q !== undefined && !q.parked) {
+    // `await p` calls `then` a microtask later, by which time `fn` may already have started.
+    if (q !== undefined && !q.parked && !q.left) {
       q.parked = true;
       const n = parkedOn.get(q.g) ?? 0;
       parkedOn.set(q.g, n + 1);
@@ -133,7 +136,7 @@ export class Group {
     // Go blocks in `g.sem <- token{}`: a channel send, durable in a bubble (once awaited).
     let entry!: Queued;
     const p = new StartPromise((started) => {
-      entry = { fn, g, started, parked: false };
+      entry = { fn, g, started, parked: false, left: false };
     });
     p.entry = entry;
     this.queue.push(entry);
@@ -229,6 +232,7 @@ export class Group {
   private drain(): void {
     while (this.queue.length > 0 && (this.limit < 0 || this.active < this.limit)) {
       const q = this.queue.shift();
+      q.left = true;
       this.start(q.fn);
       if (q.parked) {
         const n = parkedOn.get(q.g)! - 1;

@@ -14,7 +14,8 @@
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
- *   by the next macrotask turn; wakes held for the waker (`held`, see `wake`) are released, in order, when
+ *   by the probe in a later check phase (the next one, or the one after when the timers phase must come
+ *   first; see `probe`); wakes held for the waker (`held`, see `wake`) are released, in order, when
  *   any goroutine parks or when the microtask queue drains, whichever comes first.
  *
  * Why a context slot carried by V8 rather than a "current goroutine" variable set on resume: a
@@ -649,11 +650,27 @@ function updateDurable(g: G, w: Ext): void {
  * and would starve timers and I/O forever. Every 256 operations we read the clock; if the event loop has
  * not had a turn for `SLICE_MS`, wakes and completions are deferred to a `setImmediate`, which ends the
  * microtask chain and lets the loop run its timers and I/O first (Go preempts after 10 ms likewise).
+ * Every wake counts as an operation: {@link wake}, {@link wakeNow} and {@link wakeWith}, through which
+ * every primitive settles the promise of a goroutine it wakes, call {@link tick}. So the slice holds
+ * whatever primitive a chain goes through (channels, select, close, Mutex, RWMutex, WaitGroup, Cond, the
+ * semaphore, errgroup, singleflight, rate); before, only completed operations ticked, and a chain of
+ * goroutines that always parked (two handing a `Weighted(1)` back and forth) never yielded at all.
+ *
+ * Where the next burst starts matters for timers. Node runs a loop turn as timers → I/O poll → check
+ * (immediates) → close. A burst that begins in the check phase (the probe flushing deferred wakes) is
+ * followed by the timers phase when it yields, so a timer that falls due during it waits at most one
+ * slice. A burst that begins elsewhere (a timer or I/O callback, the main script) would be followed by
+ * the check phase first: flushing there would run a second slice before any timer. So the probe then
+ * waits one more turn (re-posts itself; timers and I/O run in between) and flushes in the next check
+ * phase. Rejected: flushing from a `setTimeout(0)`, which costs a timer per burst and an idle
+ * millisecond in the poll phase.
  */
 const SLICE_MS = 10;
 let ops = 0;
 let probePending = false;
 let burstStart = 0;
+/** The current burst was started by the probe (in the check phase); see above. */
+let burstInCheck = false;
 /** True while wakes must wait for the next macrotask turn. */
 export let mustYield = false;
 let deferred: (() => void)[] = [];
@@ -666,6 +683,7 @@ let deferred: (() => void)[] = [];
 function burstNow(): number {
   if (!probePending) {
     probePending = true;
+    burstInCheck = false;
     burstStart = monoNow();
     setImmediate(probe);
   }
@@ -673,10 +691,21 @@ function burstNow(): number {
 }
 
 function probe(): void {
+  if (mustYield && !burstInCheck) {
+    // The burst that overran began outside the check phase: let the timers phase come first.
+    burstInCheck = true;
+    setImmediate(probe);
+    return;
+  }
   probePending = false;
   mustYield = false;
   const d = deferred;
+  if (d.length === 0) return;
   deferred = [];
+  // The woken continuations run in this turn's microtask checkpoint: a burst that begins in the check
+  // phase. (Only when something was deferred, so an idle loop is not kept turning.)
+  burstNow();
+  burstInCheck = true;
   for (let i = 0; i < d.length; i++) d[i]();
 }
 
@@ -720,6 +749,7 @@ export function defer(f: () => void): void {
  * instead.
  */
 export function wake(f: Settler): void {
+  tick();
   if (mustYield) deferred.push(asFunction(f));
   else {
     held.push(f);
@@ -739,9 +769,20 @@ function asFunction(f: Settler): () => void {
 
 /** Settles at once, or at the next macrotask turn while a preemption is pending (no holding). */
 export function wakeNow(f: Settler): void {
+  tick();
   if (mustYield) deferred.push(asFunction(f));
   else if (typeof f === "function") f();
   else f.settle();
+}
+
+/**
+ * {@link wakeNow} for a resolve function and its value, without a closure (sync.Mutex's grant): `f(v)` at
+ * once, or at the next macrotask turn while a preemption is pending.
+ */
+export function wakeWith<T>(f: (v: T) => void, v: T): void {
+  tick();
+  if (mustYield) deferred.push(() => f(v));
+  else f(v);
 }
 
 /**
