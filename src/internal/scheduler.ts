@@ -481,6 +481,7 @@ export function createdBy(g: G): string {
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
 export function crash(text: string): never {
+  crashed = true;
   try {
     writeSync(2, text);
   } catch {
@@ -836,9 +837,28 @@ function installDeadlockHook(): void {
   process.prependListener("beforeExit", onBeforeExit);
 }
 
-function anyBlocked(): boolean {
+/**
+ * Whether the main module is still being evaluated: an ES module's top level is suspended in an `await`.
+ * Node keeps an 'exit' listener named `handleProcessExit` for exactly that time (it turns an unsettled
+ * top-level await into exit code 13; the same name from Node 14 to 24). A CommonJS main, or a build
+ * that hides the name, counts as finished once its synchronous code has run.
+ */
+function mainModulePending(): boolean {
+  for (const f of process.listeners("exit")) if (f.name === "handleProcessExit") return true;
+  return false;
+}
+
+/**
+ * The deadlock verdict, Go's: only a blocked main goroutine makes a deadlock. Main is blocked when it is
+ * parked in a primitive, or when its top-level await is still pending (on a promise that, with the loop
+ * dry, only a blocked goroutine could settle) while some goroutine is blocked. A main that has finished
+ * ends the program, as `main` returning does in Go: goroutines left blocked are leaks, not a deadlock
+ * (shown with GOROUTINE_LEAKS=1, see {@link leftoverReport}).
+ */
+function deadlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
   if (mainG.state === WAITING) return true;
+  if (!mainModulePending()) return false;
   for (let i = 0; i < top; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
@@ -857,14 +877,42 @@ function onBeforeExit(): void {
   // added a timer, request or handle, the loop goes on, and 'beforeExit' comes again if it runs dry once
   // more. (The baseline is needed because idle stdio pipes are listed as active even when they keep
   // nothing alive.)
-  if (!anyBlocked()) return;
+  if (!deadlocked()) return;
   const before = resourceCounts();
   setImmediate(() => {
     for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
-    if (!anyBlocked()) return;
-    const text = dump();
+    if (!deadlocked()) return;
+    const text = dump(undefined, mainModulePending() ? "top-level await" : undefined);
     if (dcDeadlock.hasSubscribers) dcDeadlock.publish({ dump: text });
     crash(`fatal error: all goroutines are asleep - deadlock!\n\n${text}`);
+  });
+}
+
+// ---- leftover goroutines at exit ---------------------------------------------------------------------
+
+/**
+ * GOROUTINE_LEAKS=1: at exit (a normal end or `process.exit`), the goroutines still live are printed to
+ * stderr, in the dump's format, under `goroutine leak: N goroutines still live at exit`. Main is not
+ * listed: it is the one ending the program. Nothing is printed when none is left, or after a crash
+ * (a deadlock or panic report already has the dump). The exit code is the process's own.
+ */
+export function leftoverReport(): string {
+  const left = allGoroutines().filter((g) => g !== mainG);
+  if (left.length === 0) return "";
+  const n = left.length === 1 ? "1 goroutine" : `${left.length} goroutines`;
+  return `goroutine leak: ${n} still live at exit\n\n${dump((g) => g !== mainG)}`;
+}
+
+let crashed = false;
+if (process.env["GOROUTINE_LEAKS"] === "1") {
+  process.on("exit", () => {
+    const text = crashed ? "" : leftoverReport();
+    if (text === "") return;
+    try {
+      writeSync(2, text);
+    } catch {
+      // stderr closed
+    }
   });
 }
 
@@ -878,11 +926,13 @@ function waitedFor(ms: number): string {
 }
 
 /** One goroutine's block of the dump. */
-export function describe(g: G, now: number, cur: G): string {
+export function describe(g: G, now: number, cur: G, mainState?: string): string {
   let state: string;
   if (g.state === WAITING) {
     const w = ext(g);
     state = `${w.reason}${g.bubble !== undefined ? (w.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - w.since)}`;
+  } else if (g === mainG && mainState !== undefined) {
+    state = mainState;
   } else {
     state = g === cur ? "running" : "runnable";
   }
@@ -892,11 +942,14 @@ export function describe(g: G, now: number, cur: G): string {
   return `goroutine ${g.id} [${state}]${bubble}:\n${name}(...)${created}\n`;
 }
 
-/** Go's goroutine dump of every live goroutine, oldest first. */
-export function dump(filter?: (g: G) => boolean): string {
+/**
+ * Go's goroutine dump of every live goroutine, oldest first. `mainState` replaces main's "running" when
+ * main is not parked and not the caller in any meaningful sense (the exit-time deadlock report).
+ */
+export function dump(filter?: (g: G) => boolean, mainState?: string): string {
   const now = monoNow();
   const cur = currentG();
   const parts: string[] = [];
-  for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur));
+  for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur, mainState));
   return parts.join("\n");
 }
