@@ -246,3 +246,28 @@ describe("zero and negative durations are ready at once", () => {
     });
   });
 });
+
+// Regression (issue 17 item 7): durations past Node's setTimeout limit and Infinity.
+describe("huge and infinite durations", () => {
+  test("a Timer of 2^31 + 5 ms and of 50 years fires exactly then in virtual time", async () => {
+    await synctest.test(async () => {
+      for (const d of [2 ** 31 + 5, 50 * 365 * 24 * time.Hour]) {
+        const start = time.now().getTime();
+        const t = new time.Timer(d);
+        await time.sleep(d - 1);
+        assert.equal(t.c.tryRecv(), undefined, "not a moment early");
+        const v = await t.c.recv();
+        assert.equal(v!.getTime(), start + d);
+      }
+    });
+  });
+
+  test("a Timer of Infinity never fires; stop says it was pending", async () => {
+    await synctest.test(async () => {
+      const t = new time.Timer(Infinity);
+      await time.sleep(1000 * 365 * 24 * time.Hour);
+      assert.equal(t.c.tryRecv(), undefined);
+      assert.equal(t.stop(), true);
+    });
+  });
+});
