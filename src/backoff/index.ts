@@ -13,6 +13,7 @@ import { type Context, cause as causeOf } from "../context/index.js";
 import { clockOf } from "../internal/clock.js";
 import { waitUntil } from "../internal/ctxwait.js";
 import { done } from "../internal/scheduler.js";
+import { checkSize } from "../internal/size.js";
 import { durationString } from "../time/duration.js";
 
 /** STOP is what {@link BackOff.nextBackOff} returns when no more retries should be made (Go's Stop, -1). */
@@ -243,9 +244,7 @@ export interface RetryOptions {
  */
 export function retry<T>(ctx: Context, op: (attempt: number) => T | Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const maxTries = opts.maxTries ?? 0;
-  if (typeof maxTries !== "number" || !Number.isSafeInteger(maxTries) || maxTries < 0) {
-    throw new RangeError(`backoff.Retry: maxTries must be a whole number >= 0, got ${String(maxTries)}`);
-  }
+  checkSize(maxTries, "backoff.Retry", "maxTries");
   const maxElapsed = opts.maxElapsedTime ?? DefaultMaxElapsedTime;
   if (typeof maxElapsed !== "number" || !(maxElapsed >= 0)) {
     throw new RangeError(`backoff.Retry: maxElapsedTime must be a number of milliseconds >= 0, got ${String(maxElapsed)}`);

@@ -19,6 +19,7 @@
 import { LRUCache } from "lru-cache";
 import { type Context, background } from "../context/index.js";
 import { clockOf } from "../internal/clock.js";
+import { checkSize } from "../internal/size.js";
 import { go } from "../go.js";
 import { Group } from "../singleflight/index.js";
 import type { Lease, Store } from "./store.js";
@@ -126,7 +127,7 @@ export class CacheEngine<K extends Key, V> {
       }
     }
     const max = o.max ?? 10_000;
-    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`cache: max must be a whole number ≥ 1, got ${String(max)}`);
+    checkSize(max, "cache", "max", { min: 1, unlimited: true });
     const policy = o.writePolicy ?? "aside";
     if (!["aside", "through", "behind", "around"].includes(policy)) {
       throw new RangeError(`cache: writePolicy must be "aside", "through", "behind" or "around", got ${String(policy)}`);
@@ -152,7 +153,7 @@ export class CacheEngine<K extends Key, V> {
     if (policy === "behind") {
       const maxBatch = o.writeBehind?.maxBatch ?? 100;
       const maxDelay = o.writeBehind?.maxDelay ?? 1000;
-      if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`cache: writeBehind.maxBatch must be a whole number ≥ 1, got ${String(maxBatch)}`);
+      checkSize(maxBatch, "cache", "writeBehind.maxBatch", { min: 1 });
       checkDuration("writeBehind.maxDelay", maxDelay, true);
       const sink = { write: o.write, writeMany: o.writeMany, onError: () => void this.st.errors++ };
       this.log = o.writeBehind?.durable;

@@ -23,6 +23,7 @@ import { go as spawnGo } from "../go.js";
 import { type Context, withCancelCause } from "../context/index.js";
 import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 import { Ring } from "../internal/ring.js";
+import { checkSize } from "../internal/size.js";
 import { groupOfContext } from "../internal/groupctx.js";
 
 interface Queued {
@@ -68,11 +69,9 @@ class StartPromise extends Promise<void> {
 const UNSET: unique symbol = Symbol("unset");
 const MIXED: unique symbol = Symbol("mixed");
 
+/** A limit: any integer (negative: no limit) or Infinity (no limit); see src/internal/size.ts. */
 function checkLimit(n: unknown): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
-    throw new RangeError(`errgroup: limit must be a whole number, got ${String(n)}`);
-  }
-  return n;
+  return checkSize(n, "errgroup.SetLimit", "n", { min: -Infinity, unlimited: true });
 }
 
 /**
@@ -157,14 +156,15 @@ export class Group {
   }
 
   /**
-   * setLimit limits the number of active goroutines in this group to at most `n`; a negative `n` means
-   * no limit. A limit of 0 prevents any new goroutine from starting (every `go` queues).
+   * setLimit limits the number of active goroutines in this group to at most `n`; a negative `n` or
+   * `Infinity` means no limit. A limit of 0 prevents any new goroutine from starting (every `go` queues).
    * @throws Error "errgroup: modify limit while N goroutines in the group are still active" if goroutines
-   *   started under a limit are still running (a panic in Go); RangeError if `n` is not a whole number.
+   *   started under a limit are still running (a panic in Go); RangeError if `n` is NaN or a fraction
+   *   (any integer is accepted, however large; Infinity, like a negative `n`, means no limit).
    */
   setLimit(n: number): void {
     checkLimit(n);
-    if (n < 0) {
+    if (n < 0 || n === Infinity) {
       this.limit = -1;
       this.drain();
       return;
