@@ -93,6 +93,9 @@ function isPromise(r: unknown): r is PromiseLike<unknown> {
   return r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function";
 }
 
+/** Every cache entry counts 1 towards a `maxSize` bound (see the constructor). */
+const one = (): number => 1;
+
 /** The engine behind `goroutine/cache`'s Cache (see the facade for the contract). */
 export class CacheEngine<K extends Key, V> {
   private readonly lru: LRUCache<K, Entry<V>>;
@@ -149,7 +152,11 @@ export class CacheEngine<K extends Key, V> {
     this.policy = policy;
     this.store = o.store;
     this.leaseTtl = o.lease?.ttl ?? 0;
-    this.lru = new LRUCache<K, Entry<V>>({ max });
+    // lru-cache preallocates `max` slots (a max of 1e9 ran out of memory); past 2^16 entries the bound is
+    // kept as a total size of 1 per entry instead, which allocates as entries come (Infinity: no bound).
+    this.lru = new LRUCache<K, Entry<V>>(
+      max <= 65_536 ? { max } : { maxSize: max === Infinity ? Number.MAX_VALUE : max, sizeCalculation: one },
+    );
     if (policy === "behind") {
       const maxBatch = o.writeBehind?.maxBatch ?? 100;
       const maxDelay = o.writeBehind?.maxDelay ?? 1000;

@@ -99,3 +99,15 @@ describe("every size argument follows it", () => {
     assert.throws(() => new Pool().withMaxGoroutines(0), { name: "RangeError", message: /n must be a whole number >= 1/ });
   });
 });
+
+describe("a cache's max follows it too", () => {
+  test("max 1e9, 1e300 and Infinity make a usable cache (no slot preallocated per entry)", async () => {
+    const { Cache } = await import("../../src/cache/index.js");
+    for (const max of [1e9, 1e300, Infinity]) {
+      const c = new Cache<string, number>({ ttl: 1000, max, load: async () => 1 });
+      assert.equal(await c.get("a"), 1);
+      await c.close();
+    }
+    assert.throws(() => new Cache({ ttl: 1, max: 0.5 }), { name: "RangeError", message: /cache: max must be a whole number >= 1/ });
+  });
+});
