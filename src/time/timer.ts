@@ -50,9 +50,10 @@ export function checkTimerBubble(bubble: BubbleHooks | undefined, op: "stop" | "
 let nextFn: (() => unknown) | undefined;
 
 /**
- * Timer is Go's `time.Timer`: a single event in the future. When it fires, the current time (of the
- * clock the timer was made on) is sent on {@link Timer.c}; a timer made by {@link afterFunc} instead starts
- * its function in a new goroutine, and its `c` is a nil channel.
+ * Timer is Go's `time.Timer`: a single event in the future. When it fires, the time at which it fell due
+ * (on the clock the timer was made on; Go sends the current time minus how late the timer ran, the same
+ * instant) is sent on {@link Timer.c}; a timer made by {@link afterFunc} instead starts its function in a
+ * new goroutine, and its `c` is a nil channel.
  *
  * Go 1.23 semantics: `c` behaves as an unbuffered channel (`len` and `cap` are 0) and, after {@link
  * Timer.stop} or {@link Timer.reset} returns, no value prepared before the call is ever received. There is
