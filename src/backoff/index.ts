@@ -16,6 +16,7 @@ import { done } from "../internal/scheduler.js";
 import { Chan } from "../internal/chan.js";
 import { go } from "../go.js";
 import { recv, select, send } from "../select.js";
+import { checkSize } from "../internal/size.js";
 import { durationString } from "../time/duration.js";
 import { Timer } from "../time/timer.js";
 
@@ -247,9 +248,7 @@ export interface RetryOptions {
  */
 export function retry<T>(ctx: Context, op: (attempt: number) => T | Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const maxTries = opts.maxTries ?? 0;
-  if (typeof maxTries !== "number" || !Number.isSafeInteger(maxTries) || maxTries < 0) {
-    throw new RangeError(`backoff.Retry: maxTries must be a whole number >= 0, got ${String(maxTries)}`);
-  }
+  checkSize(maxTries, "backoff.Retry", "maxTries");
   const maxElapsed = opts.maxElapsedTime ?? DefaultMaxElapsedTime;
   if (typeof maxElapsed !== "number" || !(maxElapsed >= 0)) {
     throw new RangeError(`backoff.Retry: maxElapsedTime must be a number of milliseconds >= 0, got ${String(maxElapsed)}`);

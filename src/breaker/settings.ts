@@ -2,6 +2,7 @@
  * The breaker's settings, counts, states and errors, and gobreaker's defaulting of the settings.
  */
 import { Core, type CountsView, type Resolved, type StateNum } from "../internal/breaker.js";
+import { checkSize } from "../internal/size.js";
 
 /** A breaker's state, as gobreaker's `State.String()` spells it. */
 export type State = "closed" | "half-open" | "open";
@@ -93,9 +94,7 @@ export function resolve(st: Settings | undefined): Resolved {
   const s = st ?? {};
   if (typeof s !== "object") throw new TypeError("breaker: settings must be an object");
   const mr = s.maxRequests ?? 0;
-  if (typeof mr !== "number" || !Number.isSafeInteger(mr) || mr < 0) {
-    throw new RangeError(`breaker: maxRequests must be a whole number >= 0, got ${String(mr)}`);
-  }
+  checkSize(mr, "breaker", "maxRequests");
   const iv = duration(s.interval, "interval");
   const bp = duration(s.bucketPeriod, "bucketPeriod");
   const to = duration(s.timeout, "timeout");

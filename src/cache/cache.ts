@@ -19,6 +19,7 @@
 import { LRUCache } from "lru-cache";
 import { type Context, background } from "../context/index.js";
 import { clockOf } from "../internal/clock.js";
+import { checkSize } from "../internal/size.js";
 import { go } from "../go.js";
 import { Group } from "../singleflight/index.js";
 import type { Lease, Store } from "./store.js";
@@ -92,6 +93,9 @@ function isPromise(r: unknown): r is PromiseLike<unknown> {
   return r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function";
 }
 
+/** Every cache entry counts 1 towards a `maxSize` bound (see the constructor). */
+const one = (): number => 1;
+
 /** The engine behind `goroutine/cache`'s Cache (see the facade for the contract). */
 export class CacheEngine<K extends Key, V> {
   private readonly lru: LRUCache<K, Entry<V>>;
@@ -126,7 +130,7 @@ export class CacheEngine<K extends Key, V> {
       }
     }
     const max = o.max ?? 10_000;
-    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`cache: max must be a whole number ≥ 1, got ${String(max)}`);
+    checkSize(max, "cache", "max", { min: 1, unlimited: true });
     const policy = o.writePolicy ?? "aside";
     if (!["aside", "through", "behind", "around"].includes(policy)) {
       throw new RangeError(`cache: writePolicy must be "aside", "through", "behind" or "around", got ${String(policy)}`);
@@ -148,11 +152,15 @@ export class CacheEngine<K extends Key, V> {
     this.policy = policy;
     this.store = o.store;
     this.leaseTtl = o.lease?.ttl ?? 0;
-    this.lru = new LRUCache<K, Entry<V>>({ max });
+    // lru-cache preallocates `max` slots (a max of 1e9 ran out of memory); past 2^16 entries the bound is
+    // kept as a total size of 1 per entry instead, which allocates as entries come (Infinity: no bound).
+    this.lru = new LRUCache<K, Entry<V>>(
+      max <= 65_536 ? { max } : { maxSize: max === Infinity ? Number.MAX_VALUE : max, sizeCalculation: one },
+    );
     if (policy === "behind") {
       const maxBatch = o.writeBehind?.maxBatch ?? 100;
       const maxDelay = o.writeBehind?.maxDelay ?? 1000;
-      if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`cache: writeBehind.maxBatch must be a whole number ≥ 1, got ${String(maxBatch)}`);
+      checkSize(maxBatch, "cache", "writeBehind.maxBatch", { min: 1 });
       checkDuration("writeBehind.maxDelay", maxDelay, true);
       const sink = { write: o.write, writeMany: o.writeMany, onError: () => void this.st.errors++ };
       this.log = o.writeBehind?.durable;

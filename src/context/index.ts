@@ -27,6 +27,7 @@ import {
   propagate,
   setAfterFuncSkip,
 } from "./ctx.js";
+import { MAX_TIME_MS } from "../internal/clock.js";
 import { Canceled, DeadlineExceeded } from "./errors.js";
 import { watchSignal } from "./watch.js";
 
@@ -161,8 +162,9 @@ function timeoutMs(d: number, fn: string): number {
 /** The engine of withDeadline and friends; `at` is epoch milliseconds on the caller's clock. */
 function deadlineCtx(parent: Context, at: number, cause: Error | undefined): [Context, CancelFunc] {
   const cur = parent.deadline();
-  if (cur !== undefined && cur.getTime() < at) {
-    // The parent's deadline comes first and will cancel this context anyway.
+  if (!(at <= MAX_TIME_MS) || (cur !== undefined && cur.getTime() < at)) {
+    // No deadline (an infinite timeout, or one beyond any Date: never), or the parent's deadline comes
+    // first and will cancel this context anyway: a plain cancelable child.
     const c = new CancelCtx(parent);
     propagate(c, parent);
     return [c, cancelFuncOf(c)];
@@ -235,6 +237,12 @@ export function withDeadlineCause(parent: Context, at: Date, cause: Error): [Con
  * after `d` milliseconds (negative or NaN: at once). Call the cancel function as soon as the work is done
  * to release the timer: until it fires or is released, it keeps the process alive, like a setTimeout.
  *
+ * `d = Infinity` means no deadline (Go has no infinite Duration): the child is then like
+ * `withCancel(parent)`, and its `deadline()` is the parent's (`undefined` under background). So is a
+ * finite `d` that puts the deadline beyond the latest Date (year 275760). Any other `d` is honoured
+ * exactly, however long: waits beyond Node's setTimeout limit (2^31 − 1 ms, about 24.8 days) are armed
+ * in steps and never fire early.
+ *
  * @throws TypeError for a nil or non-Context parent, or if `d` is not a number.
  *
  * @example
@@ -262,7 +270,7 @@ export function withTimeout(parent: Context, d: number): [Context, CancelFunc] {
 
 /**
  * withTimeoutCause is {@link withTimeout} that records `cause` (see {@link cause}) when the timeout
- * expires.
+ * expires. `d = Infinity` means no deadline, as for withTimeout.
  *
  * @throws TypeError as {@link withTimeout}, or if `cause` is not an Error.
  *

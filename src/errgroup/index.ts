@@ -23,6 +23,7 @@ import { go as spawnGo } from "../go.js";
 import { type Context, withCancelCause } from "../context/index.js";
 import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
 import { Ring } from "../internal/ring.js";
+import { checkSize } from "../internal/size.js";
 import { groupOfContext } from "../internal/groupctx.js";
 
 interface Queued {
@@ -31,6 +32,8 @@ interface Queued {
   started: () => void;
   /** The caller awaited the start promise and is parked on it. */
   parked: boolean;
+  /** `fn` has started: a `then` from now on must not park (nothing would make the caller ready). */
+  left: boolean;
 }
 
 /** How many start promises each goroutine is parked on (it is made ready when the last one starts). */
@@ -51,7 +54,8 @@ class StartPromise extends Promise<void> {
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     const q = this.entry;
-    if (q !== undefined && !q.parked) {
+    // `await p` calls `then` a microtask later, by which time `fn` may already have started.
+    if (q !== undefined && !q.parked && !q.left) {
       q.parked = true;
       const n = parkedOn.get(q.g) ?? 0;
       parkedOn.set(q.g, n + 1);
@@ -65,11 +69,9 @@ class StartPromise extends Promise<void> {
 const UNSET: unique symbol = Symbol("unset");
 const MIXED: unique symbol = Symbol("mixed");
 
+/** A limit: any integer (negative: no limit) or Infinity (no limit); see src/internal/size.ts. */
 function checkLimit(n: unknown): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
-    throw new RangeError(`errgroup: limit must be a whole number, got ${String(n)}`);
-  }
-  return n;
+  return checkSize(n, "errgroup.SetLimit", "n", { min: -Infinity, unlimited: true });
 }
 
 /**
@@ -133,7 +135,7 @@ export class Group {
     // Go blocks in `g.sem <- token{}`: a channel send, durable in a bubble (once awaited).
     let entry!: Queued;
     const p = new StartPromise((started) => {
-      entry = { fn, g, started, parked: false };
+      entry = { fn, g, started, parked: false, left: false };
     });
     p.entry = entry;
     this.queue.push(entry);
@@ -154,14 +156,15 @@ export class Group {
   }
 
   /**
-   * setLimit limits the number of active goroutines in this group to at most `n`; a negative `n` means
-   * no limit. A limit of 0 prevents any new goroutine from starting (every `go` queues).
+   * setLimit limits the number of active goroutines in this group to at most `n`; a negative `n` or
+   * `Infinity` means no limit. A limit of 0 prevents any new goroutine from starting (every `go` queues).
    * @throws Error "errgroup: modify limit while N goroutines in the group are still active" if goroutines
-   *   started under a limit are still running (a panic in Go); RangeError if `n` is not a whole number.
+   *   started under a limit are still running (a panic in Go); RangeError if `n` is NaN or a fraction
+   *   (any integer is accepted, however large; Infinity, like a negative `n`, means no limit).
    */
   setLimit(n: number): void {
     checkLimit(n);
-    if (n < 0) {
+    if (n < 0 || n === Infinity) {
       this.limit = -1;
       this.drain();
       return;
@@ -229,6 +232,7 @@ export class Group {
   private drain(): void {
     while (this.queue.length > 0 && (this.limit < 0 || this.active < this.limit)) {
       const q = this.queue.shift();
+      q.left = true;
       this.start(q.fn);
       if (q.parked) {
         const n = parkedOn.get(q.g)! - 1;

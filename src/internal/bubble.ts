@@ -16,7 +16,7 @@
  *   from the registry) so the process-exit deadlock check does not report them twice.
  */
 import { createHook } from "node:async_hooks";
-import { type Clock, type TimerHandle, realClock } from "./clock.js";
+import { type Clock, type TimerHandle, MAX_TIME_MS, NeverTimer, realClock } from "./clock.js";
 import * as gls from "./gls.js";
 import { bubbleClosed, bubbleOpened } from "./livebubbles.js";
 import {
@@ -227,6 +227,9 @@ export class Bubble implements BubbleHooks, Clock {
   }
 
   setTimer(at: number, fn: () => void): TimerHandle {
+    // Beyond any Date (Infinity included): never. Virtual time must not jump there; with nothing else
+    // pending the bubble is deadlocked instead.
+    if (!(at <= MAX_TIME_MS)) return new NeverTimer();
     const t = new FakeTimer(Math.max(at, this.nowMs), this.seq++, fn, this);
     if (this.finished) {
       t.cancelled = true; // a finished bubble's timers never fire

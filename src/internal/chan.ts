@@ -33,6 +33,7 @@ import {
 } from "./scheduler.js";
 import { Ring } from "./ring.js";
 import type { RemoteChan } from "./select.js";
+import { checkSize } from "./size.js";
 import { M_ITER, M_RECV, M_RECV_OK, M_SEND, Sudog, WaitQ, setSudogSettler } from "./waitq.js";
 
 /**
@@ -105,14 +106,7 @@ function wrap(mode: number, v: unknown, ok: boolean): unknown {
 }
 
 function checkCapacity(capacity: unknown): number {
-  if (capacity === undefined) return 0;
-  if (typeof capacity !== "number") {
-    throw new TypeError(`makechan: capacity must be a number, got ${typeof capacity}`);
-  }
-  if (!Number.isSafeInteger(capacity) || capacity < 0) {
-    throw new RangeError(`makechan: size out of range (capacity must be a whole number >= 0, got ${capacity})`);
-  }
-  return capacity + 0; // -0 becomes 0
+  return capacity === undefined ? 0 : checkSize(capacity, "makechan", "capacity"); // see size.ts
 }
 
 /**
@@ -157,7 +151,8 @@ export class Chan<T> implements AsyncIterable<T> {
 
   /**
    * Makes a channel with room for `capacity` buffered values (default 0: unbuffered).
-   * @throws RangeError if `capacity` is negative, fractional, NaN or infinite; TypeError if not a number.
+   * @throws RangeError if `capacity` is negative, fractional, NaN or infinite (any integer >= 0 is
+   *   accepted, however large: the buffer grows as values arrive); TypeError if not a number.
    */
   constructor(capacity?: number) {
     this.cap = checkCapacity(capacity);

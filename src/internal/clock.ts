@@ -6,7 +6,8 @@
  * Invariants:
  * - `now()` is milliseconds since the Unix epoch (fractions allowed) and never goes backwards.
  * - A timer set for `at` fires once, no earlier than `now() >= at`, unless cleared first; clearing a fired
- *   or cleared timer is a no-op.
+ *   or cleared timer is a no-op. Node's setTimeout takes at most 2^31 - 1 ms (a longer delay would fire
+ *   after 1 ms): the real clock re-arms in steps of at most that, re-reading the time at each step.
  */
 import { type G, currentG } from "./scheduler.js";
 
@@ -30,6 +31,25 @@ export interface Clock {
 }
 
 const origin = performance.timeOrigin;
+
+/**
+ * The latest time a Date can hold (epoch ms, year 275760). A timer or deadline beyond it — `Infinity`, or
+ * a huge finite duration — is "never": a context gets no deadline, a fake clock never jumps there. (A
+ * real-clock timer set that far is still armed, in steps, so a goroutine sleeping for ever keeps the
+ * process alive, as in Go.)
+ */
+export const MAX_TIME_MS = 8.64e15;
+
+/** A timer that never fires: what a fake clock returns for a time beyond {@link MAX_TIME_MS}. */
+export class NeverTimer implements TimerHandle {
+  #cleared = false;
+  clear(): boolean {
+    if (this.#cleared) return false;
+    this.#cleared = true;
+    return true;
+  }
+  setRef(): void {}
+}
 
 /**
  * Real elapsed time in milliseconds (monotonic), for scheduling decisions that must use the real clock

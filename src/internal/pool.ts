@@ -22,6 +22,7 @@
 import { go } from "../go.js";
 import { Chan } from "./chan.js";
 import { done } from "./scheduler.js";
+import { checkSize } from "./size.js";
 import { WaitGroup } from "../sync/waitgroup.js";
 import { type CancelCauseFunc, type Context, withCancelCause } from "../context/index.js";
 
@@ -127,10 +128,7 @@ export class Engine {
 
   setMax(n: number): void {
     this.checkConfig();
-    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
-      throw new RangeError(`pool: max goroutines in a pool must be a whole number greater than zero, got ${String(n)}`);
-    }
-    this.max = n;
+    this.max = checkSize(n, "pool.WithMaxGoroutines", "n", { min: 1, unlimited: true });
   }
 }
 

@@ -14,7 +14,8 @@
  * - The current goroutine is the goroutine-local slot (gls.ts); outside any goroutine it is the main
  *   goroutine. The slot is set once per goroutine (in `start`) and flows through every await.
  * - Wakes are never lost: while preemption is pending they are queued in `deferred` and flushed, in order,
- *   by the next macrotask turn; wakes held for the waker (`held`, see `wake`) are released, in order, when
+ *   by the probe in a later check phase (the next one, or the one after when the timers phase must come
+ *   first; see `probe`); wakes held for the waker (`held`, see `wake`) are released, in order, when
  *   any goroutine parks or when the microtask queue drains, whichever comes first.
  *
  * Why a context slot carried by V8 rather than a "current goroutine" variable set on resume: a
@@ -480,6 +481,7 @@ export function createdBy(g: G): string {
 
 /** Writes `text` to stderr synchronously and exits with code 2, as a Go fatal error does. */
 export function crash(text: string): never {
+  crashed = true;
   try {
     writeSync(2, text);
   } catch {
@@ -649,11 +651,27 @@ function updateDurable(g: G, w: Ext): void {
  * and would starve timers and I/O forever. Every 256 operations we read the clock; if the event loop has
  * not had a turn for `SLICE_MS`, wakes and completions are deferred to a `setImmediate`, which ends the
  * microtask chain and lets the loop run its timers and I/O first (Go preempts after 10 ms likewise).
+ * Every wake counts as an operation: {@link wake}, {@link wakeNow} and {@link wakeWith}, through which
+ * every primitive settles the promise of a goroutine it wakes, call {@link tick}. So the slice holds
+ * whatever primitive a chain goes through (channels, select, close, Mutex, RWMutex, WaitGroup, Cond, the
+ * semaphore, errgroup, singleflight, rate); before, only completed operations ticked, and a chain of
+ * goroutines that always parked (two handing a `Weighted(1)` back and forth) never yielded at all.
+ *
+ * Where the next burst starts matters for timers. Node runs a loop turn as timers → I/O poll → check
+ * (immediates) → close. A burst that begins in the check phase (the probe flushing deferred wakes) is
+ * followed by the timers phase when it yields, so a timer that falls due during it waits at most one
+ * slice. A burst that begins elsewhere (a timer or I/O callback, the main script) would be followed by
+ * the check phase first: flushing there would run a second slice before any timer. So the probe then
+ * waits one more turn (re-posts itself; timers and I/O run in between) and flushes in the next check
+ * phase. Rejected: flushing from a `setTimeout(0)`, which costs a timer per burst and an idle
+ * millisecond in the poll phase.
  */
 const SLICE_MS = 10;
 let ops = 0;
 let probePending = false;
 let burstStart = 0;
+/** The current burst was started by the probe (in the check phase); see above. */
+let burstInCheck = false;
 /** True while wakes must wait for the next macrotask turn. */
 export let mustYield = false;
 let deferred: (() => void)[] = [];
@@ -666,6 +684,7 @@ let deferred: (() => void)[] = [];
 function burstNow(): number {
   if (!probePending) {
     probePending = true;
+    burstInCheck = false;
     burstStart = monoNow();
     setImmediate(probe);
   }
@@ -673,10 +692,21 @@ function burstNow(): number {
 }
 
 function probe(): void {
+  if (mustYield && !burstInCheck) {
+    // The burst that overran began outside the check phase: let the timers phase come first.
+    burstInCheck = true;
+    setImmediate(probe);
+    return;
+  }
   probePending = false;
   mustYield = false;
   const d = deferred;
+  if (d.length === 0) return;
   deferred = [];
+  // The woken continuations run in this turn's microtask checkpoint: a burst that begins in the check
+  // phase. (Only when something was deferred, so an idle loop is not kept turning.)
+  burstNow();
+  burstInCheck = true;
   for (let i = 0; i < d.length; i++) d[i]();
 }
 
@@ -720,6 +750,7 @@ export function defer(f: () => void): void {
  * instead.
  */
 export function wake(f: Settler): void {
+  tick();
   if (mustYield) deferred.push(asFunction(f));
   else {
     held.push(f);
@@ -739,9 +770,20 @@ function asFunction(f: Settler): () => void {
 
 /** Settles at once, or at the next macrotask turn while a preemption is pending (no holding). */
 export function wakeNow(f: Settler): void {
+  tick();
   if (mustYield) deferred.push(asFunction(f));
   else if (typeof f === "function") f();
   else f.settle();
+}
+
+/**
+ * {@link wakeNow} for a resolve function and its value, without a closure (sync.Mutex's grant): `f(v)` at
+ * once, or at the next macrotask turn while a preemption is pending.
+ */
+export function wakeWith<T>(f: (v: T) => void, v: T): void {
+  tick();
+  if (mustYield) deferred.push(() => f(v));
+  else f(v);
 }
 
 /**
@@ -795,9 +837,28 @@ function installDeadlockHook(): void {
   process.prependListener("beforeExit", onBeforeExit);
 }
 
-function anyBlocked(): boolean {
+/**
+ * Whether the main module is still being evaluated: an ES module's top level is suspended in an `await`.
+ * Node keeps an 'exit' listener named `handleProcessExit` for exactly that time (it turns an unsettled
+ * top-level await into exit code 13; the same name from Node 14 to 24). A CommonJS main, or a build
+ * that hides the name, counts as finished once its synchronous code has run.
+ */
+function mainModulePending(): boolean {
+  for (const f of process.listeners("exit")) if (f.name === "handleProcessExit") return true;
+  return false;
+}
+
+/**
+ * The deadlock verdict, Go's: only a blocked main goroutine makes a deadlock. Main is blocked when it is
+ * parked in a primitive, or when its top-level await is still pending (on a promise that, with the loop
+ * dry, only a blocked goroutine could settle) while some goroutine is blocked. A main that has finished
+ * ends the program, as `main` returning does in Go: goroutines left blocked are leaks, not a deadlock
+ * (shown with GOROUTINE_LEAKS=1, see {@link leftoverReport}).
+ */
+function deadlocked(): boolean {
   for (const f of deadlockCheckers) if (f()) return false;
   if (mainG.state === WAITING) return true;
+  if (!mainModulePending()) return false;
   for (let i = 0; i < top; i++) if (all[i]?.state === WAITING) return true;
   return false;
 }
@@ -816,14 +877,42 @@ function onBeforeExit(): void {
   // added a timer, request or handle, the loop goes on, and 'beforeExit' comes again if it runs dry once
   // more. (The baseline is needed because idle stdio pipes are listed as active even when they keep
   // nothing alive.)
-  if (!anyBlocked()) return;
+  if (!deadlocked()) return;
   const before = resourceCounts();
   setImmediate(() => {
     for (const [r, n] of resourceCounts()) if (n > (before.get(r) ?? 0)) return;
-    if (!anyBlocked()) return;
-    const text = dump();
+    if (!deadlocked()) return;
+    const text = dump(undefined, mainModulePending() ? "top-level await" : undefined);
     if (dcDeadlock.hasSubscribers) dcDeadlock.publish({ dump: text });
     crash(`fatal error: all goroutines are asleep - deadlock!\n\n${text}`);
+  });
+}
+
+// ---- leftover goroutines at exit ---------------------------------------------------------------------
+
+/**
+ * GOROUTINE_LEAKS=1: at exit (a normal end or `process.exit`), the goroutines still live are printed to
+ * stderr, in the dump's format, under `goroutine leak: N goroutines still live at exit`. Main is not
+ * listed: it is the one ending the program. Nothing is printed when none is left, or after a crash
+ * (a deadlock or panic report already has the dump). The exit code is the process's own.
+ */
+export function leftoverReport(): string {
+  const left = allGoroutines().filter((g) => g !== mainG);
+  if (left.length === 0) return "";
+  const n = left.length === 1 ? "1 goroutine" : `${left.length} goroutines`;
+  return `goroutine leak: ${n} still live at exit\n\n${dump((g) => g !== mainG)}`;
+}
+
+let crashed = false;
+if (process.env["GOROUTINE_LEAKS"] === "1") {
+  process.on("exit", () => {
+    const text = crashed ? "" : leftoverReport();
+    if (text === "") return;
+    try {
+      writeSync(2, text);
+    } catch {
+      // stderr closed
+    }
   });
 }
 
@@ -837,11 +926,13 @@ function waitedFor(ms: number): string {
 }
 
 /** One goroutine's block of the dump. */
-export function describe(g: G, now: number, cur: G): string {
+export function describe(g: G, now: number, cur: G, mainState?: string): string {
   let state: string;
   if (g.state === WAITING) {
     const w = ext(g);
     state = `${w.reason}${g.bubble !== undefined ? (w.durable ? " (durable)" : " (not durable)") : ""}, ${waitedFor(now - w.since)}`;
+  } else if (g === mainG && mainState !== undefined) {
+    state = mainState;
   } else {
     state = g === cur ? "running" : "runnable";
   }
@@ -851,11 +942,14 @@ export function describe(g: G, now: number, cur: G): string {
   return `goroutine ${g.id} [${state}]${bubble}:\n${name}(...)${created}\n`;
 }
 
-/** Go's goroutine dump of every live goroutine, oldest first. */
-export function dump(filter?: (g: G) => boolean): string {
+/**
+ * Go's goroutine dump of every live goroutine, oldest first. `mainState` replaces main's "running" when
+ * main is not parked and not the caller in any meaningful sense (the exit-time deadlock report).
+ */
+export function dump(filter?: (g: G) => boolean, mainState?: string): string {
   const now = monoNow();
   const cur = currentG();
   const parts: string[] = [];
-  for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur));
+  for (const g of allGoroutines()) if (filter === undefined || filter(g)) parts.push(describe(g, now, cur, mainState));
   return parts.join("\n");
 }

@@ -1,6 +1,7 @@
 /**
  * Weak timers: the real-clock timer behind a Timer or Ticker channel keeps the process alive only while
- * a goroutine is parked on that channel (Go 1.23 keeps a channel timer in the runtime's heap only while
+ * a goroutine is parked on that channel (a Timer goes further: it has no clock timer at all otherwise,
+ * see time/timer.ts) (Go 1.23 keeps a channel timer in the runtime's heap only while
  * a goroutine is blocked on it, for the same reason). So a program exits at once after an abandoned
  * `time.after(time.Hour)` lost a select — Go exits when main returns; Node would wait an hour — while a
  * goroutine (or a test) that awaits a timer's channel keeps the process running until it fires.

@@ -22,6 +22,7 @@ import { Chan } from "../internal/chan.js";
 import { recv, select } from "../select.js";
 import { type Context } from "../context/index.js";
 import { Timer } from "../time/timer.js";
+import { checkSize } from "../internal/size.js";
 import { type Inlet, STOP, Watch, checkStage, isThenable, spawnStage } from "../internal/stage.js";
 
 /** Options of {@link map}. */
@@ -45,10 +46,7 @@ function checkFn(name: string, fn: unknown): void {
 }
 
 function checkCount(name: string, what: string, n: unknown, min: number): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
-    throw new RangeError(`pipeline: ${name} ${what} must be a whole number ≥ ${min}, got ${String(n)}`);
-  }
-  return n;
+  return checkSize(n, `pipeline.${name}`, what, { min }); // see src/internal/size.ts
 }
 
 /**

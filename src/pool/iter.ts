@@ -9,6 +9,7 @@ import { go } from "../go.js";
 import { WaitGroup } from "../sync/waitgroup.js";
 import { gomaxprocs } from "../runtime/index.js";
 import { isThenable } from "../internal/pool.js";
+import { checkSize } from "../internal/size.js";
 
 /** Options of {@link map} and {@link forEach}. */
 export interface IterOptions {
@@ -57,9 +58,7 @@ async function run<T>(
 ): Promise<unknown[] | undefined> {
   if (typeof fn !== "function") throw new TypeError(`iter: ${name} expects a function, got ${typeof fn}`);
   const max = opts?.maxGoroutines ?? gomaxprocs();
-  if (typeof max !== "number" || !Number.isSafeInteger(max) || max < 1) {
-    throw new RangeError(`iter: maxGoroutines must be a whole number greater than zero, got ${String(max)}`);
-  }
+  checkSize(max, `iter.${name}`, "maxGoroutines", { min: 1, unlimited: true });
   const arr: readonly T[] = Array.isArray(items) ? (items as readonly T[]) : Array.from(items);
   const res = out === undefined ? undefined : new Array<unknown>(arr.length);
   const n = Math.min(max, arr.length);

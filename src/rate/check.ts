@@ -1,6 +1,7 @@
 /** Argument checks shared by the rate limiters (Go's names in the messages), and their clock reading. */
 import { clockOf, realClock } from "../internal/clock.js";
 import { liveBubbles } from "../internal/livebubbles.js";
+import { checkSize as size } from "../internal/size.js";
 
 /** A time argument: a Date or epoch milliseconds. @throws TypeError otherwise. */
 export function checkTime(t: Date | number, fn: string): number {
@@ -9,20 +10,14 @@ export function checkTime(t: Date | number, fn: string): number {
   return ms;
 }
 
-/** An event count: a whole number >= 0. @throws RangeError otherwise. */
+/** An event count: a whole number >= 0 (the library's size rule, src/internal/size.ts). */
 export function checkN(n: unknown, fn: string): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`rate.${fn}: n must be a whole number >= 0, got ${String(n)}`);
-  }
-  return n;
+  return size(n, `rate.${fn}`, "n");
 }
 
-/** A size (limit, capacity): a whole number >= `min`. @throws RangeError naming `what` otherwise. */
+/** A size (limit, capacity): a whole number >= `min` (src/internal/size.ts), naming `what`. */
 export function checkSize(v: unknown, what: string, fn: string, min = 0): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-    throw new RangeError(`rate.${fn}: ${what} must be a whole number >= ${min}, got ${String(v)}`);
-  }
-  return v;
+  return size(v, `rate.${fn}`, what, { min });
 }
 
 /** A positive duration in ms. @throws RangeError naming `what` otherwise. */

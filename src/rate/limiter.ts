@@ -22,7 +22,7 @@ import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { neverDone } from "../internal/ctxwait.js";
 import { type G, currentG, done, park, ready, wake } from "../internal/scheduler.js";
 import type { RateLimiter } from "./ratelimiter.js";
-import { checkN, checkTime, nowMs } from "./check.js";
+import { checkN, checkSize, checkTime, nowMs } from "./check.js";
 
 /** Limit is the maximum frequency of events, in events per second (Go's rate.Limit). */
 export type Limit = number;
@@ -74,10 +74,7 @@ function checkLimit(r: unknown, fn: string): Limit {
 }
 
 function checkBurst(b: unknown, fn: string): number {
-  if (typeof b !== "number" || !Number.isSafeInteger(b) || b < 0) {
-    throw new RangeError(`rate.${fn}: burst must be a whole number >= 0, got ${String(b)}`);
-  }
-  return b;
+  return checkSize(b, "burst", fn);
 }
 
 const WAITING = 0;

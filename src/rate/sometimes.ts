@@ -5,6 +5,7 @@
  * (-Infinity before, Go's zero time); both change only after `fn` returns, as Go's (under its mutex).
  */
 import { clockOf } from "../internal/clock.js";
+import { checkSize } from "../internal/size.js";
 
 /**
  * Sometimes runs an action occasionally (Go's rate.Sometimes): the first call always, then any call
@@ -33,10 +34,7 @@ export class Sometimes {
   constructor(opts: { first?: number; every?: number; interval?: number } = {}) {
     const whole = (v: number | undefined, what: string): number => {
       if (v === undefined) return 0;
-      if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-        throw new RangeError(`rate.Sometimes: ${what} must be a whole number, got ${String(v)}`);
-      }
-      return v;
+      return checkSize(v, "rate.Sometimes", what, { min: -Infinity });
     };
     this.first = whole(opts.first, "first");
     this.every = whole(opts.every, "every");

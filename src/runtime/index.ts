@@ -1,6 +1,16 @@
 /**
  * `goroutine/runtime`: Go's `runtime` for this library — goroutine count, CPU count and GOMAXPROCS, the
  * goroutine dump, creation stacks and the panic handler.
+ *
+ * **Exit and deadlocks.** As in Go, the program ends when main ends: when the event loop runs dry, a
+ * process whose main goroutine is blocked — its top level (or code outside any goroutine) parked in one
+ * of the library's primitives, or an ES module's top-level `await` still pending while goroutines are
+ * blocked — prints `fatal error: all goroutines are asleep - deadlock!` and the dump, and exits with code
+ * 2. A main that has finished exits with the process's own code (`process.exitCode`), whatever
+ * goroutines are left blocked: those are leaks, not a deadlock. Set `GOROUTINE_LEAKS=1` to have them
+ * printed to stderr at exit (`goroutine leak: N goroutines still live at exit`, then their dump; main is
+ * not listed); in a running process, `goroutine/pprof`'s `goroutineleak` profile finds goroutines blocked
+ * on primitives nothing can reach any more.
  */
 import { availableParallelism } from "node:os";
 import * as sched from "../internal/scheduler.js";

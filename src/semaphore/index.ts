@@ -34,6 +34,7 @@
  */
 import { Canceled, type Context, afterFunc, background, todo } from "../context/index.js";
 import { type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
+import { checkSize } from "../internal/size.js";
 
 /** Queue entry states of a {@link CtxWaiter}. */
 const QUEUED = 0;
@@ -61,12 +62,11 @@ const SHRINK_CAP = 1024;
 const BACKGROUND = background();
 const TODO = todo();
 
+/** A weight (see src/internal/size.ts); a semaphore's size may also be Infinity (no limit). */
 function checkWeight(fn: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`semaphore.${fn}: weight must be a whole number >= 0, got ${String(n)}`);
-  }
-  return n;
+  return checkSize(n, `semaphore.${fn}`, "n", fn === "NewWeighted" ? UNLIMITED : undefined);
 }
+const UNLIMITED = { unlimited: true };
 
 /**
  * Weighted provides a way to bound concurrent access to a resource (Go's `semaphore.Weighted`).

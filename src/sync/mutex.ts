@@ -50,7 +50,7 @@
  * burst, too coarse for a 1 ms threshold, so the mutex reads the clock itself, at most once per 16
  * arrivals while its queue stays non-empty (see `stamp`).
  */
-import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, lockHook, pending, readyLock, tick, wake } from "../internal/scheduler.js";
+import { type G, currentG, defer, done, doneWith, mainG, mustYield, park, lockHook, pending, readyLock, tick, wake, wakeWith } from "../internal/scheduler.js";
 import { monoNow } from "../internal/clock.js";
 
 /** A waiter that has waited longer than this switches the mutex to starvation mode (Go: 1e6 ns). */
@@ -326,8 +326,7 @@ export class Mutex implements Locker {
     this.qLen--;
     this.owner = owner;
     readyLock(g, this);
-    if (mustYield) defer(() => resolve(owner));
-    else resolve(owner);
+    wakeWith(resolve, owner); // counts towards the time slice; deferred while a preemption is pending
   }
 
   /**

@@ -6,6 +6,7 @@
  *   bound it instead so an idle pool cannot pin an unbounded amount of memory).
  * - `get` is LIFO: the most recently returned object is the most likely to be warm in cache.
  */
+import { checkSize } from "../internal/size.js";
 
 /**
  * Options of {@link Pool}.
@@ -54,7 +55,7 @@ export class Pool<T> {
     const make = opts?.new;
     if (make !== undefined && typeof make !== "function") throw new TypeError("sync.Pool: new must be a function");
     const max = opts?.max ?? 1024;
-    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`sync.Pool: max must be a whole number, got ${max}`);
+    checkSize(max, "sync.Pool", "max", { unlimited: true });
     this.make = make;
     this.max = max;
   }

@@ -17,6 +17,7 @@
 import { go } from "../go.js";
 import { liveBubbles } from "../internal/livebubbles.js";
 import { type BubbleHooks, type G, currentG, done, park, ready, wakeNow } from "../internal/scheduler.js";
+import { checkSize } from "../internal/size.js";
 
 const UNSET: unique symbol = Symbol("unset");
 const MIXED: unique symbol = Symbol("mixed");
@@ -30,10 +31,7 @@ interface WGWaiter {
 
 /** @internal */
 export function checkInt(name: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
-    throw new RangeError(`${name}: expected a whole number, got ${String(n)}`);
-  }
-  return n;
+  return checkSize(n, name, "delta", { min: -Infinity }); // any integer; see src/internal/size.ts
 }
 
 /**

@@ -9,8 +9,12 @@
  *   the call is received after it (Go 1.23).
  * - A function timer (afterFunc) has a nil channel; its function is started in a new goroutine at most
  *   once per arming, and never after a stop or reset that returned true.
- * - A channel timer's real-clock timer keeps the process alive only while a receiver is parked on `c`
- *   (internal/weaktimer.ts), so an abandoned `after` does not delay exit; afterFunc timers are ordinary.
+ * - A channel timer has a clock timer only while it is pending and a receiver is parked on `c` (internal/weaktimer.ts);
+ *   otherwise it is just its due time `when`, and a receive attempt (`pollRecv`, which every recv,
+ *   tryRecv and select poll goes through) delivers the value once `when` has passed — Go 1.23's
+ *   maybeRunChan. So an `after` that lost its select, or a Timer nobody references, is garbage at once
+ *   and does not delay exit, and a 0 ms timer is ready at the first receive attempt, in the same turn.
+ *   afterFunc timers are ordinary (armed until they run).
  * - The clock is the one current when the timer was made (the bubble's fake clock inside synctest) and
  *   never changes afterwards; reset re-arms on the same clock.
  */
@@ -18,7 +22,6 @@ import { Chan } from "../internal/chan.js";
 import { type Clock, type TimerHandle, clockOf } from "../internal/clock.js";
 import { type BubbleHooks, currentG, spawn } from "../internal/scheduler.js";
 import { TimerChan } from "./timerchan.js";
-import { refTimer } from "../internal/weaktimer.js";
 
 /**
  * Converts a user duration to a non-negative delay: negative and NaN act as 0 (Go's rule for timers and
@@ -47,18 +50,23 @@ export function checkTimerBubble(bubble: BubbleHooks | undefined, op: "stop" | "
 let nextFn: (() => unknown) | undefined;
 
 /**
- * Timer is Go's `time.Timer`: a single event in the future. When it fires, the current time (of the
- * clock the timer was made on) is sent on {@link Timer.c}; a timer made by {@link afterFunc} instead starts
- * its function in a new goroutine, and its `c` is a nil channel.
+ * Timer is Go's `time.Timer`: a single event in the future. When it fires, the time at which it fell due
+ * (on the clock the timer was made on; Go sends the current time minus how late the timer ran, the same
+ * instant) is sent on {@link Timer.c}; a timer made by {@link afterFunc} instead starts its function in a
+ * new goroutine, and its `c` is a nil channel.
  *
  * Go 1.23 semantics: `c` behaves as an unbuffered channel (`len` and `cap` are 0) and, after {@link
  * Timer.stop} or {@link Timer.reset} returns, no value prepared before the call is ever received. There is
  * no need to drain the channel before a reset.
  *
- * A negative or NaN duration fires at once (on the next timer turn). Inside a synctest bubble the timer
- * runs on the bubble's fake clock and a goroutine waiting on `c` is durably blocked. On the real clock a
- * channel timer keeps the process alive only while a goroutine waits on `c`: an abandoned timer does not
- * delay exit (Go exits when main returns). An afterFunc timer keeps it alive until it runs or is stopped.
+ * A zero, negative or NaN duration makes the timer due at once: the first receive (or select) finds its
+ * value in the same turn, without waiting for a timer tick. `Infinity` never fires. Durations beyond
+ * Node's setTimeout limit (2^31 − 1 ms, about 24.8 days) are waited out in steps, never early. Inside a
+ * synctest bubble the timer runs on the bubble's fake clock and a goroutine waiting on `c` is durably
+ * blocked. As in Go 1.23, a channel timer nobody references is garbage, stopped or not: it holds a clock
+ * timer only while a goroutine waits on `c` (so it keeps the process alive only then, and an abandoned
+ * one does not delay exit); otherwise it is just its due time, checked when `c` is received from. An
+ * afterFunc timer keeps the process alive until it runs or is stopped.
  *
  * @throws TypeError if `d` is not a number.
  *
@@ -79,7 +87,14 @@ export class Timer {
   readonly #clock: Clock;
   readonly #fn: (() => unknown) | undefined;
   readonly #bubble: BubbleHooks | undefined;
+  /**
+   * The clock timer. An afterFunc timer has one exactly while it is armed; a channel timer only while it
+   * is pending and a receiver is parked on `c` (Go 1.23 keeps a channel timer in the runtime's heap only
+   * while a goroutine is blocked on it).
+   */
   #handle: TimerHandle | undefined;
+  /** A channel timer's due time (clock ms) while pending: armed, not yet delivered; NaN otherwise. */
+  #when = NaN;
   readonly #onFire = (): void => this.#fire();
 
   /** Makes a timer that sends the current time on {@link Timer.c} after `d` milliseconds. */
@@ -91,16 +106,52 @@ export class Timer {
     this.#clock = clockOf(g);
     this.#bubble = g.bubble;
     this.#fn = fn;
-    this.c = fn === undefined ? new TimerChan((parked) => refTimer(this.#handle, parked)) : Chan.nil<Date>();
+    this.c =
+      fn === undefined
+        ? new TimerChan(
+            (parked) => this.#waiters(parked),
+            () => this.#runIfDue(),
+          )
+        : Chan.nil<Date>();
     this.#arm(delay);
   }
 
   #arm(delay: number): void {
     const clock = this.#clock;
-    const h = clock.setTimer(clock.now() + delay, this.#onFire);
-    this.#handle = h;
-    // A channel timer keeps the process alive only while a receiver waits (internal/weaktimer.ts); afterFunc runs code.
-    if (this.#fn === undefined && !(this.c as TimerChan).parked) refTimer(h, false);
+    const at = clock.now() + delay;
+    if (this.#fn !== undefined) {
+      this.#handle = clock.setTimer(at, this.#onFire);
+      return;
+    }
+    // A channel timer is only a due time until someone waits on `c` (or polls it once it is due).
+    this.#when = at;
+    if ((this.c as TimerChan).parked) this.#handle = clock.setTimer(at, this.#onFire);
+  }
+
+  /** The first receiver parked on `c` (arm the clock timer), or the last one left (disarm it). */
+  #waiters(parked: boolean): void {
+    if (parked) {
+      if (this.#handle === undefined && this.#when === this.#when) {
+        this.#handle = this.#clock.setTimer(this.#when, this.#onFire);
+      }
+      return;
+    }
+    const h = this.#handle;
+    if (h !== undefined) {
+      this.#handle = undefined;
+      h.clear();
+    }
+  }
+
+  /** A receive attempt on `c`: a pending timer that is due delivers now, without its clock timer. */
+  #runIfDue(): void {
+    if (!(this.#when <= this.#clock.now())) return; // not pending (NaN), or not due yet
+    const h = this.#handle;
+    if (h !== undefined) {
+      this.#handle = undefined;
+      h.clear();
+    }
+    this.#deliver();
   }
 
   #fire(): void {
@@ -110,7 +161,14 @@ export class Timer {
       spawn(fn, [], afterFunc, this.#bubble);
       return;
     }
-    (this.c as TimerChan).deliver(new Date(this.#clock.now()));
+    this.#deliver();
+  }
+
+  /** Sends the due time on `c` (Go sends the time the timer was due, however late it runs). */
+  #deliver(): void {
+    const at = this.#when;
+    this.#when = NaN;
+    (this.c as TimerChan).deliver(new Date(at));
   }
 
   /** Disarms the timer and discards an undelivered value; true if either was pending. */
@@ -121,7 +179,11 @@ export class Timer {
       this.#handle = undefined;
       pending = h.clear();
     }
-    if (this.#fn === undefined && (this.c as TimerChan).drain()) pending = true;
+    if (this.#fn === undefined) {
+      if (this.#when === this.#when) pending = true; // armed, due or not: never delivered
+      this.#when = NaN;
+      if ((this.c as TimerChan).drain()) pending = true;
+    }
     return pending;
   }
 
@@ -183,9 +245,10 @@ export class Timer {
  * after waits for `d` milliseconds and then sends the current time on the returned channel: Go's
  * `time.After(d)`, the same as `new Timer(d).c`. Use it as a timeout case in `select`. Never blocks.
  *
- * The timer cannot be stopped; in a loop that runs often and usually finishes first, prefer one
- * {@link Timer} reset each time, so abandoned timers do not pile up until they fire. An abandoned timer
- * does not keep the process alive.
+ * The timer cannot be stopped, and need not be: once the select it lost is over, nothing references it
+ * and it is garbage (Go 1.23) — no Node timer, no memory held until it would have fired, no delay to
+ * exit. `after(0)` (or a negative duration) is ready at once: as a timeout case it wins in the select's
+ * first pass unless another case is ready too.
  *
  * @throws TypeError if `d` is not a number.
  *

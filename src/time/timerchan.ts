@@ -16,12 +16,14 @@
  * must be the time at which the timer fired, so it has to be stored somewhere; hiding the slot keeps the
  * engine in src/internal/chan.ts unchanged.
  *
- * - The receive queue is a WatchedQ (internal/weaktimer.ts): the owner's real timer is ref'd exactly while a receiver
- *   is parked, so an abandoned timer does not keep the process alive.
+ * - The receive queue is a WatchedQ (internal/weaktimer.ts): a Timer's clock timer exists, and a Ticker's real timer
+ *   is ref'd, exactly while a receiver is parked, so an abandoned timer costs nothing and does not keep
+ *   the process alive.
+ * - Every receive attempt goes through `pollRecv`, which first lets a Timer that is due deliver.
  *
  * Owner: the Timer or Ticker that made the channel; user code may only receive from it.
  */
-import { Chan } from "../internal/chan.js";
+import { Chan, type Polled } from "../internal/chan.js";
 import type { WaitQ } from "../internal/waitq.js";
 import { WatchedQ } from "../internal/weaktimer.js";
 
@@ -29,12 +31,24 @@ import { WatchedQ } from "../internal/weaktimer.js";
 export class TimerChan extends Chan<Date> {
   /**
    * @param onWaiters told when the first receiver parks and when the last one leaves, so the owner can
-   * keep its real timer ref'd exactly while someone waits (see internal/weaktimer.ts).
+   * keep its clock timer armed (a Timer) or ref'd (a Ticker) exactly while someone waits (see internal/weaktimer.ts).
+   * @param runIfDue called before every receive attempt (recv, tryRecv, iteration, a select's poll): a
+   * Timer with nobody parked has no clock timer, and delivers its value here once it is due (Go 1.23's
+   * maybeRunChan).
    */
-  constructor(onWaiters: (parked: boolean) => void) {
+  constructor(
+    onWaiters: (parked: boolean) => void,
+    private readonly runIfDue?: () => void,
+  ) {
     super(0);
     // The queue is empty here, so swapping it for a watched one is invisible to the engine.
     (this as { recvq: WaitQ }).recvq = new WatchedQ(onWaiters);
+  }
+
+  /** @internal A receive attempt: lets a due Timer deliver first (see the constructor). */
+  override pollRecv(): Polled<Date> {
+    this.runIfDue?.();
+    return super.pollRecv();
   }
 
   /** @internal Whether a receiver is parked on the channel now. */

@@ -187,3 +187,62 @@ describe("bad deadline arguments", () => {
     assert.throws(() => context.withDeadlineCause(bg, new Date(), 5 as unknown as Error), TypeError);
   });
 });
+
+// Regression (issue 17 item 7): withTimeout(parent, Infinity) gave deadline() = Invalid Date, and
+// durations past Node's setTimeout limit (2^31 - 1 ms) must neither fire early nor overflow.
+describe("infinite and huge timeouts", () => {
+  test("withTimeout(parent, Infinity) has no deadline: deadline() is undefined and it is never done by time", async () => {
+    for (const d of [Infinity, 1e300, Number.MAX_VALUE]) {
+      const [ctx, cancel] = context.withTimeout(bg, d);
+      assert.equal(ctx.deadline(), undefined, `d = ${d}`);
+      assert.equal(ctx.err(), undefined);
+      cancel();
+      assert.equal(ctx.err(), context.Canceled, "still cancelable");
+    }
+    const [c2, cancel2] = context.withTimeoutCause(bg, Infinity, new Error("never"));
+    assert.equal(c2.deadline(), undefined);
+    cancel2();
+  });
+
+  test("an infinite timeout under a parent with a deadline keeps the parent's deadline", async () => {
+    await synctest.test(async () => {
+      const [parent, cancelParent] = context.withTimeout(bg, 5 * time.Second);
+      const [ctx, cancel] = context.withTimeout(parent, Infinity);
+      assert.equal(ctx.deadline()?.getTime(), EPOCH + 5000);
+      await ctx.done().recv();
+      assert.equal(ctx.err(), context.DeadlineExceeded);
+      cancel();
+      cancelParent();
+    });
+  });
+
+  test("in a bubble, an infinite timeout is never reached: waiting on it alone is a deadlock, not a jump to Infinity", async () => {
+    await assert.rejects(
+      synctest.test(async () => {
+        const [ctx, cancel] = context.withTimeout(bg, Infinity);
+        try {
+          await ctx.done().recv();
+        } finally {
+          cancel();
+        }
+      }),
+      (e: Error) => e.name === "DeadlockError",
+    );
+  });
+
+  test("a timeout of 2^31 ms and of 100 years fires exactly then in virtual time, not a moment earlier", async () => {
+    await synctest.test(async () => {
+      for (const d of [2 ** 31, 2 ** 31 + 5, 100 * 365 * 24 * time.Hour]) {
+        const start = time.now().getTime();
+        const [ctx, cancel] = context.withTimeout(bg, d);
+        assert.equal(ctx.deadline()?.getTime(), start + d);
+        await time.sleep(d - 1);
+        assert.equal(ctx.err(), undefined, `not done 1 ms before ${d} ms`);
+        await ctx.done().recv();
+        assert.equal(time.now().getTime(), start + d);
+        assert.equal(ctx.err(), context.DeadlineExceeded);
+        cancel();
+      }
+    });
+  });
+});

@@ -76,12 +76,49 @@ describe("deadlock", () => {
     assert.doesNotMatch(r.stderr, /deadlock\.js:\d+/);
   });
 
-  test("main's code ended but goroutines are blocked forever -> deadlock report, exit 2", async () => {
+  // Regression (issue 17 B): this was reported as a deadlock (exit 2) with goroutine 1 "[running]".
+  test("main's code ended while goroutines stay blocked -> the program ends with exit 0, no report", async () => {
     const r = await run("deadlock.js", "main-returns");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "started\nmain returns\n");
+    assert.equal(r.stderr, "");
+  });
+
+  test("main ended with its own exit code while goroutines stay blocked -> that code", async () => {
+    const r = await run("deadlock.js", "main-exit-code");
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr, "");
+  });
+
+  test("GOROUTINE_LEAKS=1 lists the goroutines left at exit on stderr, not main, and keeps the exit code", async () => {
+    const r = await runEnv({ GOROUTINE_LEAKS: "1" }, 5000, "deadlock.js", "main-exit-code");
+    assert.equal(r.code, 3, r.stderr);
+    assert.ok(r.stderr.startsWith("goroutine leak: 2 goroutines still live at exit\n\n"), r.stderr);
+    assert.match(block(r.stderr, 2), /^goroutine 2 \[chan send, [^\]]+\]:\nsender\(\.\.\.\)\ncreated by \S+ in goroutine 1/);
+    assert.match(block(r.stderr, 3), /^goroutine 3 \[select, [^\]]+\]:\nselector\(\.\.\.\)/);
+    assert.doesNotMatch(r.stderr, /goroutine 1 \[/);
+    assert.doesNotMatch(r.stderr, /\[running\]/);
+  });
+
+  test("GOROUTINE_LEAKS=1 prints nothing when no goroutine is left", async () => {
+    const r = await runEnv({ GOROUTINE_LEAKS: "1" }, 5000, "clean-exit.js");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+  });
+
+  test("main's top-level await pending on a plain promise while every goroutine is blocked -> deadlock, exit 2", async () => {
+    const r = await run("deadlock.js", "main-awaits-promise");
     assert.equal(r.code, 2, r.stderr);
     assert.ok(r.stderr.startsWith("fatal error: all goroutines are asleep - deadlock!\n"), r.stderr);
-    assert.match(r.stderr, /goroutine 2 \[chan send,/);
-    assert.match(r.stderr, /goroutine 3 \[select,/);
+    assert.ok(block(r.stderr, 1).startsWith("goroutine 1 [top-level await]:\nmain(...)"), r.stderr);
+    assert.match(r.stderr, /goroutine 4 \[chan receive,/);
+    assert.doesNotMatch(r.stderr, /\[running\]/);
+  });
+
+  test("a deadlock report with GOROUTINE_LEAKS=1 is not followed by a leak list", async () => {
+    const r = await runEnv({ GOROUTINE_LEAKS: "1" }, 5000, "deadlock.js", "recv");
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /goroutine leak/);
   });
 });
 

@@ -182,6 +182,29 @@ describe("errgroup: blocking", () => {
     assert.equal(waitState(caller.id).reason, "");
   });
 
+  test("awaiting a go whose function has already started does not leave the caller parked", async () => {
+    // `await p` calls p.then, possibly after the queued function has started (here: after waiting for
+    // it). Parking then would leave the caller WAITING while it runs, and at exit the process reported a
+    // deadlock with the caller "waiting" in a group that had finished.
+    const { go } = await import("../../src/index.js");
+    const { waitState } = await import("../sync/helpers.js");
+    const g = new errgroup.Group();
+    g.setLimit(1);
+    const gate = new Chan<void>();
+    void g.go(() => gate.recv());
+    const started = new Chan<void>();
+    const out = new Chan<string>(1);
+    const caller = go(async () => {
+      const p = g.go(() => started.close()); // queued behind the gate
+      gate.close();
+      await started.recv();
+      await p;
+      out.trySend(waitState(caller.id).reason);
+    });
+    assert.equal(await out.recv(), "");
+    await g.wait();
+  });
+
   test("a caller that does not await a queued go is not marked blocked", async () => {
     const { go } = await import("../../src/index.js");
     const { waitState } = await import("../sync/helpers.js");

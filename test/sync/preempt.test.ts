@@ -8,7 +8,7 @@ import * as context from "../../src/context/index.js";
 import { Mutex, WaitGroup } from "../../src/sync/index.js";
 import { Weighted } from "../../src/semaphore/index.js";
 import { settle, spin } from "./helpers.js";
-import { forcePreemption } from "../support/preempt.js";
+import { forcePreemption, preemptionOver } from "../support/preempt.js";
 
 function track<T>(p: Promise<T>): { state: "pending" | "fulfilled" | "rejected"; value?: T } {
   const t: { state: "pending" | "fulfilled" | "rejected"; value?: T } = { state: "pending" };
@@ -23,7 +23,7 @@ function track<T>(p: Promise<T>): { state: "pending" | "fulfilled" | "rejected";
 }
 
 describe("sync under a pending preemption", () => {
-  test("Mutex fast path: the lock is taken at once, the promise settles at the next turn", async () => {
+  test("Mutex fast path: the lock is taken at once, the promise settles at a later turn", async () => {
     await settle();
     const mu = new Mutex();
     forcePreemption();
@@ -32,7 +32,7 @@ describe("sync under a pending preemption", () => {
     await Promise.resolve();
     await Promise.resolve();
     assert.equal(t.state, "pending");
-    await settle();
+    await preemptionOver();
     assert.equal(t.state, "fulfilled");
     mu.unlock();
   });
@@ -46,7 +46,7 @@ describe("sync under a pending preemption", () => {
     mu.unlock(); // normal mode: the retry is deferred to the next turn; the lock is free meanwhile
     assert.equal(mu.tryLock(), true, "a newcomer may still barge");
     mu.unlock();
-    await settle();
+    await preemptionOver();
     assert.equal(a.state, "fulfilled");
     // Starvation: age a waiter, make it lose once, then hand off under preemption.
     const b = track(mu.lock());
@@ -59,7 +59,7 @@ describe("sync under a pending preemption", () => {
     forcePreemption();
     mu.unlock(); // hand-off: owned by b at once
     assert.equal(mu.tryLock(), false);
-    await settle();
+    await preemptionOver();
     assert.equal(b.state, "fulfilled");
     (b.value as Disposable)[Symbol.dispose]();
     assert.equal(mu.tryLock(), true);
@@ -82,7 +82,7 @@ describe("sync under a pending preemption", () => {
     await Promise.resolve();
     assert.equal(w.state, "pending");
     assert.equal(a.state, "pending");
-    await settle();
+    await preemptionOver();
     assert.equal(w.state, "fulfilled");
     assert.equal(a.state, "fulfilled");
   });

@@ -36,9 +36,10 @@ describe("WaitGroup", () => {
 
   test("add takes whole numbers only", () => {
     const wg = new WaitGroup();
-    for (const bad of [1.5, NaN, Infinity, "1" as unknown as number]) {
-      assert.throws(() => wg.add(bad), RangeError);
+    for (const bad of [1.5, NaN, Infinity, -Infinity]) {
+      assert.throws(() => wg.add(bad), { name: "RangeError", message: /delta must be an integer/ });
     }
+    assert.throws(() => wg.add("1" as unknown as number), TypeError);
   });
 
   test("go runs fn as a goroutine and counts it until it settles, sync or async", async () => {

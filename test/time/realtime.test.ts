@@ -2,10 +2,11 @@
  * goroutine/time on the real clock (outside synctest): short durations (<= 50 ms) and generous bounds
  * only. Exact timing is tested in virtual time (timer.test.ts, ticker.test.ts, sleep.test.ts).
  */
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Chan, select, recv } from "../../src/index.js";
 import * as time from "../../src/time/index.js";
+import { realClock } from "../../src/internal/clock.js";
 
 const LATE = 5000; // generous upper bound for a shared, busy machine
 
@@ -61,4 +62,35 @@ test("Ticker ticks, drops ticks for a slow receiver, and stop ends it", async ()
   t.stop();
   await time.sleep(25);
   assert.equal(t.c.tryRecv(), undefined, "nothing after stop");
+});
+
+// Regression (issue 17 item 7): on the real clock, a wait longer than setTimeout's 2^31 - 1 ms limit is
+// armed in steps. Node's mock timers stand in for the 24.8 days; performance.now is not mocked, so each
+// step finds the real deadline still far off and re-arms instead of firing (Node itself would have fired
+// such a setTimeout after 1 ms, with a TimeoutOverflowWarning).
+describe("real-clock timers past setTimeout's limit", () => {
+  test("neither fire early nor overflow: 3 × 2^31 ms of timer turns pass without a firing", (t) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on("warning", onWarning);
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      let fired = 0;
+      const h = realClock.setTimer(realClock.now() + 2 ** 31 + 1000, () => fired++);
+      t.mock.timers.tick(1);
+      t.mock.timers.tick(2 ** 31);
+      t.mock.timers.tick(2 ** 31);
+      t.mock.timers.tick(2 ** 31);
+      assert.equal(fired, 0);
+      assert.equal(h.clear(), true, "still pending");
+      const inf = realClock.setTimer(Infinity, () => fired++);
+      t.mock.timers.tick(2 ** 31);
+      assert.equal(fired, 0);
+      assert.equal(inf.clear(), true);
+    } finally {
+      t.mock.timers.reset();
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
 });

@@ -196,3 +196,78 @@ describe("afterFunc (virtual time)", () => {
     assert.throws(() => time.afterFunc("1" as unknown as number, () => {}), TypeError);
   });
 });
+
+// Regression (issue 17 item 6): a zero or negative duration waited for Node's 1 ms timer tick (20,000
+// selects with a 0 ms timeout case took 22 s). Go fires such timers at once: the channel is ready at the
+// first receive attempt, in the same turn. Timing figures: `node dist/bench/timers.js`.
+describe("zero and negative durations are ready at once", () => {
+  /** Resolves after a macrotask turn; whatever settled before it did not wait for a timer. */
+  const turn = (): Promise<string> => new Promise((r) => setImmediate(() => r("a macrotask turn")));
+
+  test("a select with a default picks a time.after(0) case: it is ready in the select's first pass", () => {
+    for (const d of [0, -1, -time.Hour, NaN]) {
+      assert.equal(select([recv(time.after(d), () => "timer")], () => "default"), "timer", `d = ${d}`);
+    }
+  });
+
+  test("a 0 ms timeout case wins a blocking select before any macrotask turn", async () => {
+    const never = new Chan<number>();
+    for (let i = 0; i < 100; i++) {
+      const r = await Promise.race([select([recv(never, () => "value"), recv(time.after(0), () => "timeout")]), turn()]);
+      assert.equal(r, "timeout");
+    }
+  });
+
+  test("new Timer(0) and reset(-5): the value is there for tryRecv and recv at once; stop before it says pending", async () => {
+    const t = new time.Timer(0);
+    const v = t.c.tryRecv();
+    assert.ok(v !== undefined && v[1] && v[0] instanceof Date);
+    assert.equal(t.stop(), false, "fired and received");
+    t.reset(-5);
+    assert.equal(await Promise.race([t.c.recv().then(() => "fired"), turn()]), "fired");
+    t.reset(0);
+    assert.equal(t.stop(), true, "due but never received: stop prevented the delivery (Go 1.23)");
+    assert.equal(t.c.tryRecv(), undefined, "no stale value after stop");
+  });
+
+  test("sleep(0) and sleep(-1) return without waiting for a macrotask turn", async () => {
+    assert.equal(await Promise.race([time.sleep(0).then(() => "slept"), turn()]), "slept");
+    assert.equal(await Promise.race([time.sleep(-1).then(() => "slept"), turn()]), "slept");
+  });
+
+  test("in a synctest bubble: ready at once, virtual time does not move", async () => {
+    await synctest.test(async () => {
+      const start = elapsed();
+      const never = new Chan<number>();
+      assert.equal(await select([recv(never, () => "value"), recv(time.after(0), () => "timeout")]), "timeout");
+      const t = new time.Timer(-1);
+      assert.ok((await t.c.recv()) instanceof Date);
+      assert.equal(elapsed(), start);
+    });
+  });
+});
+
+// Regression (issue 17 item 7): durations past Node's setTimeout limit and Infinity.
+describe("huge and infinite durations", () => {
+  test("a Timer of 2^31 + 5 ms and of 50 years fires exactly then in virtual time", async () => {
+    await synctest.test(async () => {
+      for (const d of [2 ** 31 + 5, 50 * 365 * 24 * time.Hour]) {
+        const start = time.now().getTime();
+        const t = new time.Timer(d);
+        await time.sleep(d - 1);
+        assert.equal(t.c.tryRecv(), undefined, "not a moment early");
+        const v = await t.c.recv();
+        assert.equal(v!.getTime(), start + d);
+      }
+    });
+  });
+
+  test("a Timer of Infinity never fires; stop says it was pending", async () => {
+    await synctest.test(async () => {
+      const t = new time.Timer(Infinity);
+      await time.sleep(1000 * 365 * 24 * time.Hour);
+      assert.equal(t.c.tryRecv(), undefined);
+      assert.equal(t.stop(), true);
+    });
+  });
+});
