@@ -21,8 +21,8 @@ import type { Client } from "./store.js";
  * @example
  * ```ts
  * import { UnavailableError } from "goroutine/redis";
- * const e = new UnavailableError("redis.Limiter \"api\"", 250);
- * console.log(e.message); // redis.Limiter "api": no answer from Redis within 250 ms
+ * const e = new UnavailableError("redis.Limiter api", 250);
+ * console.log(e.message, e.retryable); // "redis.Limiter api: no answer from Redis within 250 ms" false
  * ```
  */
 export class UnavailableError extends Error {
@@ -54,8 +54,8 @@ export class UnavailableError extends Error {
  * @example
  * ```ts
  * import { LeaseLostError } from "goroutine/redis";
- * const e = new LeaseLostError("redis.Mutex \"jobs\"", 7);
- * console.log(e.message); // redis.Mutex "jobs": lease of token 7 lost (expired before release)
+ * const e = new LeaseLostError("redis.Mutex jobs", 7);
+ * console.log(e.message); // "redis.Mutex jobs: lease of token 7 lost (expired before release)"
  * ```
  */
 export class LeaseLostError extends Error {

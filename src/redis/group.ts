@@ -85,7 +85,7 @@ interface Follow {
  * let runs = 0;
  * const fn = async () => { runs++; await new Promise((r) => setTimeout(r, 20)); return "report"; };
  * const [x, y] = await Promise.all([g.do("daily", fn), g.do("daily", fn)]);
- * console.log(x.value, y.value, y.shared, runs); // report report true 1
+ * console.log(x.value, y.value, y.shared, runs); // "report" "report" true 1
  * client.disconnect();
  * ```
  */

@@ -220,6 +220,7 @@ export interface Permit {
 
 class Hold implements Permit {
   readonly ac = new AbortController();
+  released = false;
   constructor(
     readonly id: string,
     readonly token: number,
@@ -359,8 +360,13 @@ export class Semaphore {
    * @throws Error("redis: Semaphore: release of a permit not held") for a permit released twice or not from here.
    */
   async release(p: Permit): Promise<void> {
+    if (p instanceof Hold && p.signal.aborted && !p.released) {
+      p.released = true; // lost before release: say so once
+      throw p.signal.reason as LeaseLostError;
+    }
     const h = p instanceof Hold ? this.#holds.get(p.id) : undefined;
     if (h === undefined || h !== p) throw new Error(`redis: ${this.#fn}: release of a permit not held`);
+    h.released = true;
     this.#holds.delete(h.id);
     this.#idle();
     const r = await this.#call(this.#rel, h.id);
@@ -564,10 +570,10 @@ export class Semaphore {
  * const client = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6399");
  * const mu = new redis.Mutex(client, `doc:mu:${process.pid}`, { ttl: 5_000 });
  * const p = await mu.acquire(context.background());
- * console.log(await mu.tryAcquire()); // undefined: held
+ * console.log(await mu.tryAcquire()); // undefined
  * await mu.release(p);
  * const q = await mu.acquire(context.background());
- * console.log(q.token > p.token); // true: fencing tokens grow
+ * console.log(q.token > p.token); // true
  * await mu.release(q);
  * client.disconnect();
  * ```
