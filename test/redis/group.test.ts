@@ -58,6 +58,20 @@ describe("redis.Group", { skip }, () => {
     }
   });
 
+  test("twenty Groups on one client share one subscriber: no listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on("warning", onWarning);
+    const gs = Array.from({ length: 20 }, (_, i) => new redis.Group<number>(a, `${p}many${i}`));
+    assert.deepEqual(
+      (await Promise.all(gs.map((g, i) => g.do("k", () => i)))).map((r) => r.value),
+      gs.map((_, i) => i),
+    );
+    await new Promise((r) => setImmediate(r));
+    process.off("warning", onWarning);
+    assert.deepEqual(warnings.filter((n) => n === "MaxListenersExceededWarning"), []);
+  });
+
   test("4 processes × 50 callers: one execution cluster-wide", async () => {
     const pre = `${p}g3`;
     const kids = Array.from({ length: 4 }, () => child(worker, ["group", url!, pre, "50", "0"]));
