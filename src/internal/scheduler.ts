@@ -343,7 +343,7 @@ function drainSpawns(): void {
     throw e;
   } finally {
     draining = false;
-    gls.set(prev);
+    gls.restore(prev);
   }
 }
 

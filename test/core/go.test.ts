@@ -1,5 +1,5 @@
 /**
- * go() and goroutine-level runtime: API.md "Goroutines" and "runtime" (in-process parts; crashes and the
+ * go() and goroutine-level runtime: the TSDoc of src/go.ts and src/runtime/index.ts (in-process parts; crashes and the
  * deadlock report are in process.test.ts).
  */
 import { describe, test } from "node:test";
