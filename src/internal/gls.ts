@@ -82,38 +82,33 @@ const KEY: object = Object.freeze({ goroutine: true });
 /**
  * A frame that is `parent` plus `KEY -> value`, answering the part of Map's interface Node's
  * AsyncLocalStorage and AsyncContextFrame use (`get`, `has`, `disable`, and iteration, by which
- * `new AsyncContextFrame(...)` copies it). Made by an object literal with a shared prototype: two
- * fields, no hash table.
+ * `new AsyncContextFrame(...)` copies it). Two fields, no hash table: a spawn allocates one of these
+ * where AsyncLocalStorage would copy the current frame into a new Map.
  */
-interface Frame extends NodeFrame {
-  readonly value: unknown;
-  readonly parent: NodeFrame | undefined;
-}
-
-const frameProto = {
-  get(this: Frame, key: unknown): unknown {
+class Frame implements NodeFrame {
+  constructor(
+    readonly value: unknown,
+    readonly parent: NodeFrame | undefined,
+  ) {}
+  get(key: unknown): unknown {
     return key === KEY ? this.value : this.parent?.get(key);
-  },
-  has(this: Frame, key: unknown): boolean {
+  }
+  has(key: unknown): boolean {
     return key === KEY || (this.parent?.has(key) ?? false);
-  },
-  disable(this: Frame, key: unknown): void {
+  }
+  disable(key: unknown): void {
     this.parent?.disable?.(key);
-  },
-  *[Symbol.iterator](this: Frame): Iterator<[unknown, unknown]> {
-    if (this.parent !== undefined) yield* this.parent as Iterable<[unknown, unknown]>;
+  }
+  *[Symbol.iterator](): Iterator<[unknown, unknown]> {
+    if (this.parent !== undefined) yield* this.parent;
     yield [KEY, this.value];
-  },
-};
-
-function isFrame(f: unknown): f is Frame {
-  return f !== null && typeof f === "object" && Object.getPrototypeOf(f) === frameProto;
+  }
 }
 
 /** The frame `f` stripped of our key: what code outside every goroutine would see. */
 function base(f: unknown): NodeFrame | undefined {
   if (f === undefined) return undefined;
-  if (isFrame(f)) return f.parent;
+  if (f instanceof Frame) return f.parent;
   const m = f as NodeFrame;
   if (!m.has(KEY)) return m;
   // A Node frame made inside a goroutine (AsyncLocalStorage.run there): copy it without the goroutine.
@@ -122,10 +117,8 @@ function base(f: unknown): NodeFrame | undefined {
   return copy.size === 0 ? undefined : copy;
 }
 
-function frameOf(value: unknown, current: unknown): NodeFrame | undefined {
-  const parent = base(current);
-  if (value === undefined) return parent;
-  return { __proto__: frameProto, value, parent } as unknown as Frame;
+function frameOf(value: unknown, parent: NodeFrame | undefined): NodeFrame | undefined {
+  return value === undefined ? parent : new Frame(value, parent);
 }
 
 const native = loadNative();
@@ -143,19 +136,11 @@ export const get: () => unknown =
       ? (): unknown => (native.get() as NodeFrame | undefined)?.get(KEY)
       : native.get;
 
-/** Makes `value` current (see {@link enterAny}). */
-export const set: (value: unknown) => void =
-  native === undefined
-    ? (value: unknown): void => als!.enterWith(value)
-    : frames
-      ? (value: unknown): void => native.set(frameOf(value, native.get()))
-      : native.set;
-
 /** Runs `fn` with `value` current; promise reactions created meanwhile inherit it. */
 export function run<R>(value: unknown, fn: () => R): R {
   if (native === undefined) return als!.run(value, fn);
   const prev = native.get();
-  native.set(frames ? frameOf(value, prev) : value);
+  native.set(frames ? frameOf(value, base(prev)) : value);
   try {
     return fn();
   } finally {
@@ -180,14 +165,23 @@ export function leave(prev: unknown): void {
   if (native !== undefined && !frames) native.set(prev);
 }
 
+/** Frame backend: the frame {@link enterAny} found, without our key; {@link set} extends it. */
+let stretchBase: NodeFrame | undefined;
+
 /**
- * Makes `value` current on any backend until restored with {@link restore}; returns what to pass to it.
- * Only for synchronous stretches that restore in a `finally` (the scheduler's start loop).
+ * Starts a synchronous stretch (the scheduler's start loop) in which {@link set} switches the current
+ * value cheaply; makes `value` current and returns what to pass to {@link restore}, which must end the
+ * stretch in a `finally`.
  */
 export function enterAny(value: unknown): unknown {
   if (native !== undefined) {
     const prev = native.get();
-    native.set(frames ? frameOf(value, prev) : value);
+    if (!frames) {
+      native.set(value);
+      return prev;
+    }
+    stretchBase = base(prev);
+    native.set(frameOf(value, stretchBase));
     return prev;
   }
   const prev = als!.getStore();
@@ -195,13 +189,27 @@ export function enterAny(value: unknown): unknown {
   return prev;
 }
 
-/** Undoes {@link enterAny}: `prev` is what it returned. */
-export const restore: (prev: unknown) => void =
-  native !== undefined ? native.set : (prev: unknown): void => als!.enterWith(prev);
+/** Makes `value` current, within a stretch begun by {@link enterAny}. */
+export const set: (value: unknown) => void =
+  native === undefined
+    ? (value: unknown): void => als!.enterWith(value)
+    : frames
+      ? (value: unknown): void => native.set(frameOf(value, stretchBase))
+      : native.set;
+
+/** Ends the stretch begun by {@link enterAny}: `prev` is what it returned. */
+export function restore(prev: unknown): void {
+  if (native === undefined) {
+    als!.enterWith(prev);
+    return;
+  }
+  stretchBase = undefined;
+  native.set(prev);
+}
 
 /** How many of our frames are nested in the slot now (frame backend: 0 or 1, never more); 0 otherwise. */
 export function frameDepth(): number {
   let n = 0;
-  for (let f = frames ? native.get() : undefined; isFrame(f); f = f.parent) n++;
+  for (let f = frames ? native.get() : undefined; f instanceof Frame; f = f.parent) n++;
   return n;
 }
