@@ -76,8 +76,6 @@ interface NodeFrame {
   [Symbol.iterator](): Iterator<[unknown, unknown]>;
 }
 
-/** Our key in a frame: Node's frames copied from one of ours (by AsyncLocalStorage.run) keep it. */
-const KEY: object = Object.freeze({ goroutine: true });
 
 /**
  * A frame that is `parent` plus `KEY -> value`, answering the part of Map's interface Node's
@@ -124,6 +122,14 @@ function frameOf(value: unknown, parent: NodeFrame | undefined): NodeFrame | und
 const native = loadNative();
 const frames = native !== undefined && nodeUsesSlot();
 const als = native === undefined ? new AsyncLocalStorage<unknown>() : undefined;
+const keyStore = frames ? new AsyncLocalStorage<unknown>() : undefined;
+/**
+ * Our key in a frame: Node's frames copied from one of ours (by AsyncLocalStorage.run) keep it. With the
+ * frame backend it is an AsyncLocalStorage (frame-based there: making one installs no hook), so reading
+ * the goroutine is Node's own `getStore()` — its slot read is cheaper than a call into the addon, and
+ * it asks our frame `has`/`get` like any other.
+ */
+const KEY: object = keyStore ?? Object.freeze({ goroutine: true });
 
 /** Which backend carries goroutine identity: "native", "frame" or "als" (see the file comment). */
 export const mode: "native" | "frame" | "als" = native === undefined ? "als" : frames ? "frame" : "native";
@@ -133,7 +139,7 @@ export const get: () => unknown =
   native === undefined
     ? (): unknown => als!.getStore()
     : frames
-      ? (): unknown => (native.get() as NodeFrame | undefined)?.get(KEY)
+      ? (): unknown => keyStore!.getStore()
       : native.get;
 
 /** Runs `fn` with `value` current; promise reactions created meanwhile inherit it. */
