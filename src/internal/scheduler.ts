@@ -344,7 +344,7 @@ function drainSpawns(): void {
     throw e;
   } finally {
     draining = false;
-    gls.set(prev);
+    gls.restore(prev);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Channel edge tables: API.md "Channels". Every row is one behaviour users rely on.
+ * Channel edge tables: Chan's documented contract (TSDoc in src/internal/chan.ts). Every row is one behaviour users rely on.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";

@@ -35,7 +35,7 @@ describe("constants", () => {
 });
 
 describe("durationString", () => {
-  // Go's durationTests, plus the strings API.md promises.
+  // Go's durationTests, plus the strings Duration's TSDoc promises (src/time/duration.ts).
   const rows: [string, number][] = [
     ["0s", 0],
     ["1ns", ms(1n)],
@@ -121,7 +121,7 @@ describe("parseDuration", () => {
     ["-2562047h47m16.854775808s", -(1n << 63n)],
     ["0.100000000000000000000h", 360_000_000_000n],
     ["0.830103483285477580700h", 49n * 60_000_000_000n + 48_000_000_000n + 372_539_827n],
-    // API.md's examples
+    // the examples in src/time/duration.ts's TSDoc
     ["1h15m30.5s", 4_530_500_000_000n],
     ["1.5ms", 1_500_000n],
     ["300ms", 300_000_000n],

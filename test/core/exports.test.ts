@@ -1,5 +1,5 @@
 /**
- * The public surface of the core (API.md): the root module exports go, Chan, ChanClosedError, select,
+ * The public surface of the core (src/index.ts and the README's "Modules" table): the root module exports go, Chan, ChanClosedError, select,
  * recv, send and the runtime namespace, identical to the core modules, and the package's own subpath
  * exports resolve (`goroutine`, `goroutine/runtime`, `goroutine/time`).
  */

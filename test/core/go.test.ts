@@ -1,5 +1,5 @@
 /**
- * go() and goroutine-level runtime: API.md "Goroutines" and "runtime" (in-process parts; crashes and the
+ * go() and goroutine-level runtime: the TSDoc of src/go.ts and src/runtime/index.ts (in-process parts; crashes and the
  * deadlock report are in process.test.ts).
  */
 import { describe, test } from "node:test";
@@ -299,6 +299,34 @@ describe("runtime.dump", () => {
     leak(id);
     await turns();
     assert.match(block(id), new RegExp(`created by startsAWorker in goroutine 1\\n\\t.*go\\.test\\.js:${line}:`));
+  });
+
+  // Pins what any per-site caching of creation stacks must keep: the site is where go was called, not
+  // where the function was first started from.
+  test("'created by' tells apart two call sites that start the same function", async () => {
+    const parked = (): Promise<number | undefined> => new Chan<number>().recv();
+    const lineOf = (): number => Number(/go\.test\.js:(\d+)/.exec(new Error().stack!.split("\n")[2])![1]);
+    const ids: number[] = [];
+    const lines: number[] = [];
+    function siteA(): void {
+      for (let i = 0; i < 3; i++) {
+        lines.push(lineOf() + 1);
+        ids.push(go(parked).id);
+      }
+    }
+    function siteB(): void {
+      lines.push(lineOf() + 1);
+      ids.push(go(parked).id);
+    }
+    siteA();
+    siteB();
+    siteA();
+    for (const id of ids) leak(id);
+    await turns();
+    ids.forEach((id, i) => {
+      const fn = i >= 3 && i < 4 ? "siteB" : "siteA";
+      assert.match(block(id), new RegExp(`created by ${fn} in goroutine 1\\n\\t.*go\\.test\\.js:${lines[i]}:`));
+    });
   });
 
   test("'created by' names the parent goroutine", async () => {

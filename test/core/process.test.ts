@@ -1,6 +1,6 @@
 /**
  * Whole-process behaviour, in subprocesses running test/fixtures/*: the deadlock report, panics in
- * goroutines, clean exits and pending timers (API.md "Goroutines" and "runtime").
+ * goroutines, clean exits and pending timers (the TSDoc of src/go.ts and src/runtime/index.ts).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * API.md "select": `ctx.done()` and `time.after(d)` are ordinary channels, so timeouts and cancellation are
+ * select's documented contract (TSDoc in src/select.ts): `ctx.done()` and `time.after(d)` are ordinary channels, so timeouts and cancellation are
  * just cases. (Real timers here, with no bound on how late they may fire.)
  */
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 /**
- * select edge tables: API.md "select". Fairness is checked statistically with bounds far wider than the
+ * select edge tables: select's documented contract (TSDoc in src/select.ts). Fairness is checked statistically with bounds far wider than the
  * sampling error (3000 runs, expected 1000 per case, standard deviation about 26: the bounds are ±10 sd).
  */
 import { describe, test } from "node:test";
@@ -443,7 +443,7 @@ describe("select: handlers", () => {
     };
     void typesOnly;
 
-    // API.md's explicit forms: select<R>(cases) and select<R, D>(cases, otherwise).
+    // The explicit forms select's TSDoc documents: select<R>(cases) and select<R, D>(cases, otherwise).
     const explicit = async () => {
       const e: number = await select<number>([recv(n, () => 1), send(n, 2, () => 2)]);
       const f: number | string = select<number, string>([recv(n, () => 1)], () => "d");
