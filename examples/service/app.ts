@@ -30,7 +30,7 @@ import { Cache } from "../../src/cache/index.js";
 import { Pool } from "../../src/pool/index.js";
 import * as debug from "../../src/debug/index.js";
 import { Catalogue, type Product } from "./db.js";
-import { inventory, pricing, type BackendOptions, type Quote } from "./backends.js";
+import { BackendError, inventory, pricing, type BackendOptions, type Quote } from "./backends.js";
 
 /** Shared-tier parts that move to Redis when the service runs as several processes. */
 export interface Distributed {
@@ -179,7 +179,11 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   const jobs = { started: 0, finished: 0, warmed: 0 };
   let closing = false;
 
-  /** A quote, retried with backoff inside the breaker; undefined (degraded) when the breaker is open. */
+  /**
+   * A quote, retried with backoff inside the breaker. The page does not need it: undefined (a degraded
+   * page at list price) when the breaker is open or the retries ran out; only the request's own end
+   * (deadline, client gone) fails the request.
+   */
   async function quote(ctx: context.Context, id: number): Promise<Quote | undefined> {
     try {
       return await pricingBreaker.execute(() =>
@@ -189,7 +193,10 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
         }),
       );
     } catch (err) {
+      const ended = ctx.err();
+      if (ended) throw ended;
       if (err === breaker.ErrOpenState || err === breaker.ErrTooManyRequests) return undefined;
+      if (err instanceof BackendError) return undefined;
       throw err;
     }
   }
