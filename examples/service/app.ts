@@ -19,6 +19,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LRUCache } from "lru-cache";
+import { go } from "../../src/index.js";
 import * as context from "../../src/context/index.js";
 import * as errgroup from "../../src/errgroup/index.js";
 import * as sync from "../../src/sync/index.js";
@@ -26,7 +27,7 @@ import * as time from "../../src/time/index.js";
 import * as rate from "../../src/rate/index.js";
 import * as backoff from "../../src/backoff/index.js";
 import * as breaker from "../../src/breaker/index.js";
-import { Cache } from "../../src/cache/index.js";
+import { Cache, type Store, type WriteLog } from "../../src/cache/index.js";
 import { Pool } from "../../src/pool/index.js";
 import * as debug from "../../src/debug/index.js";
 import { Catalogue, type Product } from "./db.js";
@@ -35,7 +36,9 @@ import { BackendError, inventory, pricing, type BackendOptions, type Quote } fro
 /** Shared-tier parts that move to Redis when the service runs as several processes. */
 export interface Distributed {
   /** The cache's shared tier and lease (redis.store). */
-  store?: ConstructorParameters<typeof Cache<number, Product>>[0]["store"];
+  store?: Store<Product>;
+  /** A durable write-behind log that one process at a time flushes to the database (redis.writeLog). */
+  writeLog?: WriteLog;
   /** A per-client limiter shared by every process (redis.Limiter), keyed by client id. */
   limiter?: (client: string) => LimiterLike;
   /** The pricing breaker shared by every process (a DistributedCircuitBreaker). */
@@ -87,6 +90,8 @@ export interface Service {
 }
 
 export interface Stats {
+  /** The process that answered (several serve one port with `--workers N`). */
+  pid: number;
   requests: number;
   inFlight: number;
   served: Record<string, number>;
@@ -134,7 +139,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     staleTtl: 30 * time.Second,
     negativeTtl: time.Second,
     writePolicy: "behind",
-    writeBehind: { maxBatch: 100, maxDelay: 50 },
+    writeBehind: { maxBatch: 100, maxDelay: 50, ...(dist.writeLog ? { durable: dist.writeLog } : {}) },
     max: 10_000,
     ...(dist.store ? { store: dist.store, lease: { ttl: 2 * time.Second } } : {}),
   });
@@ -258,6 +263,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
 
   async function stats(): Promise<Stats> {
     return {
+      pid: process.pid,
       requests: counters.requests,
       inFlight: counters.inFlight,
       served: { ...served },
@@ -287,7 +293,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     throw new HttpError(404, "not found");
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveHTTP(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/metrics" || path.startsWith("/debug/")) {
       debugHandler(req, res);
@@ -351,7 +357,9 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     inFlight.done();
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  // One goroutine per request, as Go's net/http serves each: the timeline and the goroutine profile
+  // show every request in flight and what it waits on.
+  const server = createServer((req, res) => go(serveHTTP, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
