@@ -80,7 +80,7 @@ async function primary(): Promise<void> {
 async function serve(): Promise<void> {
   const [limitR, limitB] = (flag("limit") ?? "500,1000").split(",").map(Number);
   const opts: ServiceOptions = {
-    port: Number(flag("port") ?? process.env.PORT ?? 8080),
+    port: Number(flag("port") ?? (process.env.PORT || 8080)),
     dbPath,
     pricing: { latency: 5, failureRate: Number(flag("failure-rate") ?? 0.2) },
     limit: { r: limitR, b: limitB },
