@@ -12,9 +12,10 @@
  *
  * Every service runs in a child process of its own, so the load generator does not share its event loop.
  *
- *   node dist/examples/service/load.js [--seconds 5] [--connections 50] [--rounds 3] [--workers N]
+ *   4. with REDIS_URL set: the same cached read and SIGTERM against `--workers N` (default 2) processes
+ *      sharing Redis, database queries summed over the processes.
  *
- * `--workers N` (with REDIS_URL) drives the multi-process mode instead of one process in phases 2 and 3.
+ *   node dist/examples/service/load.js [--seconds 5] [--connections 50] [--rounds 3] [--workers 2]
  */
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -71,19 +72,40 @@ async function stop(c: Child): Promise<number | null> {
   return c.exit;
 }
 
-/** CPU time (user + system) a process has used so far, in ms; NaN where /proc is not there. */
+/** CPU time (user + system) a process and its children have used so far, in ms; NaN where /proc is not there. */
 function cpuMs(pid: number | undefined): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100/s)
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100/s)
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
+    return children.reduce((ms, child) => ms + cpuMs(Number(child)), own);
   } catch {
     return NaN;
   }
 }
 
-async function dbQueries(url: string): Promise<number> {
-  const r = await fetch(`${url}/stats`, { headers: { "x-client-id": "load-report" } });
-  return ((await r.json()) as { dbQueries: number }).dbQueries;
+/** A GET on a connection of its own: with several workers on one port, each new connection goes to the next. */
+function getOnNewConnection(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { "x-client-id": "load-report" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve(text));
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/** Database queries so far, summed over the service's `processes` processes. */
+async function dbQueries(url: string, processes = 1): Promise<number> {
+  const byPid = new Map<number, number>();
+  for (let i = 0; byPid.size < processes && i < 20 * processes; i++) {
+    const s = JSON.parse(await getOnNewConnection(`${url}/stats`)) as { pid: number; dbQueries: number };
+    byPid.set(s.pid, s.dbQueries);
+  }
+  return [...byPid.values()].reduce((a, b) => a + b, 0);
 }
 
 interface Row {
@@ -109,15 +131,19 @@ async function drive(url: string, path: string, seconds: number, connections: nu
 }
 
 /** One service, fresh: a 1 s warm-up on other products, then the hot read of product 7 (cold until now). */
-async function hotRead(script: string, failureRate: number, seconds: number, connections: number, data: string): Promise<Row> {
-  const c = await startChild(script, ["--failure-rate", String(failureRate)], { SERVICE_DB: join(data, `${Math.random()}.db`) });
+async function hotRead(script: string, failureRate: number, seconds: number, connections: number, data: string, workers = 1): Promise<Row> {
+  const args = ["--failure-rate", String(failureRate), ...(workers > 1 ? ["--workers", String(workers)] : [])];
+  const env: Record<string, string> = { SERVICE_DB: join(data, `${Math.random()}.db`) };
+  if (workers > 1) env.SERVICE_REDIS_PREFIX = `load-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  else env.REDIS_URL = ""; // one process, in-process tiers only
+  const c = await startChild(script, args, env);
   try {
     await drive(c.url, "/products/1", 1, connections);
-    const before = await dbQueries(c.url);
+    const before = await dbQueries(c.url, workers);
     const cpu0 = cpuMs(c.proc.pid);
     const r = await drive(c.url, "/products/7", seconds, connections);
     const cpu = cpuMs(c.proc.pid) - cpu0;
-    const queries = (await dbQueries(c.url)) - before;
+    const queries = (await dbQueries(c.url, workers)) - before;
     return {
       rps: r.requests.average,
       p50: r.latency.p50,
@@ -200,11 +226,27 @@ async function sigtermMidLoad(c: Child, seconds: number, connections: number) {
   await Promise.all(loops);
   agent.destroy();
   const code = await c.exit;
-  const last = [...c.out].reverse().find((s) => s.includes("stopped cleanly")) ?? "";
-  const accepted = Number(/after (\d+) requests/.exec(last)?.[1] ?? NaN);
+  const finals = c.out.filter((s) => s.includes("stopped cleanly after"));
+  const last = finals.join("\n    ");
+  const accepted = finals.reduce((n, s) => n + Number(/after (\d+) requests/.exec(s)?.[1] ?? NaN), 0);
   const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
   const inFlightAnswered = inFlight.filter((o) => o.status !== undefined).length;
   return { sent, statuses, errors, retried, accepted, answered, inFlight: inFlight.length, inFlightAnswered, code, last };
+}
+
+/** Prints phase 3's outcome; returns the number of failed in-flight requests (+1 if the exit code was not 0). */
+function report3(title: string, x: Awaited<ReturnType<typeof sigtermMidLoad>>): number {
+  const refused = Object.entries(x.errors).map(([code, n]) => `${n} ${code}`).join(", ") || "none";
+  const failed = x.inFlight - x.inFlightAnswered + (x.accepted - x.answered);
+  console.log(title);
+  console.log(`  at the signal: ${x.inFlight} requests in flight, ${x.inFlightAnswered} answered`);
+  console.log(`  the service accepted ${x.accepted} requests and the client got ${x.answered} answers ${JSON.stringify(x.statuses)}; exit code ${x.code}`);
+  console.log(
+    `  after the signal: ${x.retried} requests sent on a keep-alive connection the service had just closed as idle (never read; retried as Node's docs advise), connections refused or reset by the closed listener: ${refused}`,
+  );
+  console.log(`  ${x.last.replace(/^\s*/, "")}`);
+  console.log(`  failed in-flight requests: ${failed}\n`);
+  return failed + (x.code === 0 ? 0 : 1);
 }
 
 async function main(): Promise<void> {
@@ -246,7 +288,7 @@ async function main(): Promise<void> {
 
     // 2. One greedy client against its limit (50/s, burst 100: low enough that a busy machine still
     //    offers more than that, so the figure is about the limiter, not the machine).
-    const g = await startChild(OURS, ["--failure-rate", "0", "--limit", "50,100"], { SERVICE_DB: join(data, "greedy.db") });
+    const g = await startChild(OURS, ["--failure-rate", "0", "--limit", "50,100"], { SERVICE_DB: join(data, "greedy.db"), REDIS_URL: "" });
     const t0 = performance.now();
     const gr = await autocannon({ url: `${g.url}/products/8`, connections: 10, duration: 2, headers: { "x-client-id": "greedy" } });
     const t = (performance.now() - t0) / 1000;
@@ -257,17 +299,23 @@ async function main(): Promise<void> {
     );
 
     // 3. SIGTERM mid-load.
-    const s = await startChild(OURS, [], { SERVICE_DB: join(data, "sigterm.db") });
-    const x = await sigtermMidLoad(s, 4, connections);
-    console.log("3. SIGTERM after 2 s of a 4 s load (pricing flaky, 20%)");
-    console.log(`  in flight at the signal: ${x.inFlight}, answered: ${x.inFlightAnswered}`);
-    console.log(`  client: ${x.sent} requests, ${x.answered} answered ${JSON.stringify(x.statuses)}, ${x.retried} retried on a reset idle keep-alive socket, errors ${JSON.stringify(x.errors)}`);
-    console.log(`  service: accepted ${x.accepted}, answered every one; lost in flight: ${x.accepted - x.answered}; exit code ${x.code}`);
-    console.log(`  service said: ${x.last.replace(/^.*?: /, "")}`);
-    const failedInFlight = x.inFlight - x.inFlightAnswered + (x.accepted - x.answered);
-    console.log(`  failed in-flight requests: ${failedInFlight}\n`);
+    let failed = 0;
+    const s = await startChild(OURS, [], { SERVICE_DB: join(data, "sigterm.db"), REDIS_URL: "" });
+    failed += report3("3. SIGTERM after 2 s of a 4 s load (pricing flaky, 20%)", await sigtermMidLoad(s, 4, connections));
+
+    // 4. Several processes sharing Redis.
+    const workers = flag("workers", 2);
+    if (process.env.REDIS_URL) {
+      console.log(`4. ${workers} worker processes (node:cluster, one port) sharing ${process.env.REDIS_URL}`);
+      console.log(fmt("cached", await hotRead(OURS, 0, seconds, connections, data, workers)));
+      const m = await startChild(OURS, ["--workers", String(workers)], {
+        SERVICE_DB: join(data, "cluster.db"),
+        SERVICE_REDIS_PREFIX: `load-${process.pid}-sigterm`,
+      });
+      failed += report3(`  SIGTERM to the primary after 2 s of a 4 s load`, await sigtermMidLoad(m, 4, connections));
+    } else console.log("4. (several processes: set REDIS_URL to measure them)\n");
     console.log(`load average after: ${load()}`);
-    if (failedInFlight !== 0 || x.code !== 0) process.exitCode = 1;
+    if (failed !== 0) process.exitCode = 1;
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
