@@ -75,7 +75,7 @@ async function stop(c: Child): Promise<number | null> {
 /** CPU time (user + system) a process and its children have used so far, in ms; NaN where /proc is not there. */
 function cpuMs(pid: number | undefined): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100/s)
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
     return children.reduce((ms, child) => ms + cpuMs(Number(child)), own);
