@@ -102,7 +102,8 @@ export interface Stats {
   cancelledByClient: number;
   cache: ReturnType<Cache<number, Product>["stats"]>;
   breaker: string;
-  pricing: { calls: number; failures: number };
+  /** Calls that reached the pricing backend, and pages served without a quote, by why. */
+  pricing: { calls: number; failures: number; degraded: { refused: number; failed: number; errors: number } };
   jobs: { started: number; finished: number; warmed: number };
 }
 
@@ -118,6 +119,19 @@ class HttpError extends Error {
 }
 
 const PRODUCT = /^\/products\/(\d+)$/;
+
+/**
+ * The pricing backend's breaker: it opens when at least 20 calls in a 10 s interval failed more often
+ * than not, lets one probe through after 2 s, and closes when that probe succeeds. (A shared breaker in
+ * the multi-process mode uses the same settings.)
+ */
+export const PRICING_BREAKER: breaker.Settings = {
+  name: "pricing",
+  maxRequests: 1,
+  interval: 10 * time.Second,
+  timeout: 2 * time.Second,
+  readyToTrip: (c) => c.requests >= 20 && c.totalFailures / c.requests > 0.5,
+};
 
 /** Starts the service; resolves once it listens. */
 export async function startService(opts: ServiceOptions = {}): Promise<Service> {
@@ -144,15 +158,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     ...(dist.store ? { store: dist.store, lease: { ttl: 2 * time.Second } } : {}),
   });
 
-  const localBreaker = new breaker.CircuitBreaker<Quote>({
-    name: "pricing",
-    maxRequests: 1,
-    interval: 10 * time.Second,
-    timeout: 2 * time.Second,
-    // Trip when at least 20 calls in the interval failed more often than not.
-    readyToTrip: (c) => c.requests >= 20 && c.totalFailures / c.requests > 0.5,
-  });
-  const pricingBreaker: BreakerLike = dist.breaker ?? localBreaker;
+  const pricingBreaker: BreakerLike = dist.breaker ?? new breaker.CircuitBreaker<Quote>(PRICING_BREAKER);
 
   // Per-client limiters, the least recently seen forgotten first.
   const limiters = new LRUCache<string, LimiterLike>({ max: 10_000 });
@@ -184,10 +190,13 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   const jobs = { started: 0, finished: 0, warmed: 0 };
   let closing = false;
 
+  /** Quotes given up: refused by the open breaker, failed after every try, or failed otherwise. */
+  const quotes = { refused: 0, failed: 0, errors: 0 };
+
   /**
    * A quote, retried with backoff inside the breaker. The page does not need it: undefined (a degraded
-   * page at list price) when the breaker is open or the retries ran out; only the request's own end
-   * (deadline, client gone) fails the request.
+   * page at list price) when the breaker is open, the retries ran out or the breaker itself failed; only
+   * the request's own end (deadline, client gone) fails the request.
    */
   async function quote(ctx: context.Context, id: number): Promise<Quote | undefined> {
     try {
@@ -200,9 +209,10 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     } catch (err) {
       const ended = ctx.err();
       if (ended) throw ended;
-      if (err === breaker.ErrOpenState || err === breaker.ErrTooManyRequests) return undefined;
-      if (err instanceof BackendError) return undefined;
-      throw err;
+      if (err === breaker.ErrOpenState || err === breaker.ErrTooManyRequests) quotes.refused++;
+      else if (err instanceof BackendError) quotes.failed++;
+      else quotes.errors++; // e.g. a shared breaker whose store did not answer
+      return undefined;
     }
   }
 
@@ -274,7 +284,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
       cancelledByClient: counters.cancelledByClient,
       cache: cache.stats(),
       breaker: await pricingBreaker.state(),
-      pricing: { calls: pricingApi.calls, failures: pricingApi.failures },
+      pricing: { calls: pricingApi.calls, failures: pricingApi.failures, degraded: { ...quotes } },
       jobs: { ...jobs },
     };
   }
