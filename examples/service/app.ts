@@ -17,7 +17,7 @@
  * `shutdown()` stops accepting, drains the requests in flight, flushes write-behind and closes the database.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Server as NetServer, type AddressInfo } from "node:net";
 import { LRUCache } from "lru-cache";
 import { go } from "../../src/index.js";
 import * as context from "../../src/context/index.js";
@@ -384,12 +384,20 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     stats,
     shutdown(drain = 10 * time.Second) {
       shut ??= (async () => {
-        closing = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        closing = true; // from now on every answer says Connection: close
+        // Stop accepting connections, but do not close the idle keep-alive ones yet (http.Server's
+        // close would): a client may have sent its next request on one already, and closing it now
+        // would reset that request unread. Until the drain ends, such a request is served (and its
+        // connection closed after the answer), so a busy client sees an answer, then a refused connect.
+        const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
         // Drain: every accepted request finishes, or the drain deadline passes.
         const [dctx, dcancel] = context.withTimeout(context.background(), drain);
-        await Promise.race([inFlight.wait(), dctx.done().recv()]);
+        const drained = async (): Promise<void> => {
+          while (counters.inFlight > 0 && dctx.err() === undefined) await Promise.race([inFlight.wait(), dctx.done().recv()]);
+        };
+        await drained();
+        server.closeIdleConnections();
+        await drained(); // requests that came in on those connections meanwhile
         dcancel();
         server.closeAllConnections();
         await closed;
