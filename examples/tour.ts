@@ -21,6 +21,7 @@ import { main as cacheStampede } from "./cache.js";
 import { main as observability } from "./observability.js";
 import { main as rateLimit } from "./rate-limit.js";
 import { main as breaker } from "./breaker.js";
+import { main as distributed } from "./distributed.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -86,6 +87,12 @@ const steps: Step[] = [
     file: "breaker.ts",
     about: "goroutine/backoff + goroutine/breaker against a flaky service, in virtual time: the breaker opens, probes, closes.",
     run: breaker,
+  },
+  {
+    title: "One limit, one lock, one breaker, one flight across processes",
+    file: "distributed.ts",
+    about: "goroutine/redis: a shared token bucket, a FIFO Mutex with fencing tokens, a breaker store, a cross-process singleflight (skipped without Redis; REDIS_URL).",
+    run: distributed,
   },
   {
     title: "Goroutines on every core",

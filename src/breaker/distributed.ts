@@ -15,7 +15,8 @@
  *   with Go's zero time for "none"), so a Go service using gobreaker's Redis store and this one can
  *   share a breaker.
  * - A failed lock is retried every 500 ms for 5 s (gobreaker's mutexWaitTime/mutexTimeout) on the
- *   library's clock; then the last error is thrown.
+ *   library's clock; then the last error is thrown. An error with `retryable: false` is thrown at once:
+ *   the store has already waited for its backend (redis.breakerStore's UnavailableError).
  */
 import { Chan } from "../internal/chan.js";
 import { type Core, Rolling, Tally } from "../internal/breaker.js";
@@ -26,7 +27,8 @@ import { type Counts, type Settings, type State, newCore, stateName } from "./se
 /**
  * SharedDataStore stores a distributed breaker's state (gobreaker's interface, asynchronous).
  * `lock` resolves once the caller holds the named lock (it may wait) or rejects if it cannot get it
- * (the breaker retries for 5 s); `getData` resolves `undefined` when nothing is stored.
+ * (the breaker retries for 5 s, unless the error has `retryable: false`); `getData` resolves
+ * `undefined` when nothing is stored.
  */
 export interface SharedDataStore {
   lock(name: string): Promise<void>;
@@ -216,6 +218,8 @@ export class DistributedCircuitBreaker<T = unknown> {
         await this.#store.lock(this.#mutexKey);
         return;
       } catch (e) {
+        // a store that has already waited for its backend says so (redis.breakerStore's UnavailableError)
+        if (e !== null && typeof e === "object" && (e as { retryable?: unknown }).retryable === false) throw e;
         last = e;
       }
       await sleep(MUTEX_WAIT);

@@ -8,6 +8,6 @@
  * clock, so every limiter runs in virtual time inside `synctest.test`.
  */
 export { Inf, InfDuration, type Limit, Limiter, Reservation, every } from "./limiter.js";
-export type { RateLimiter } from "./ratelimiter.js";
+export type { AnyRateLimiter, AsyncRateLimiter, RateLimiter } from "./ratelimiter.js";
 export { Sometimes } from "./sometimes.js";
 export { RateLimitError, fixedWindow, leakyBucket, slidingWindowCounter, slidingWindowLog } from "./windows.js";

@@ -2,37 +2,15 @@
 // server restart are recovered without the caller noticing (ioredis's EVALSHA falls back to EVAL).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import * as context from "../../src/context/index.js";
 import { Cache } from "../../src/cache/index.js";
 import * as redis from "../../src/redis/index.js";
 import { redisUrl } from "../support/services.js";
+import { freePort, startServer } from "./support.js";
 
 const { skip } = redisUrl();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(port: number): Promise<ChildProcess> {
-  const p = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    p.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("Ready to accept connections")) resolve();
-    });
-    p.on("exit", (c) => reject(new Error(`redis-server exited ${String(c)}`)));
-  });
-  return p;
-}
 
 describe("redis.store: faults on a private server", { skip }, () => {
   let port: number;

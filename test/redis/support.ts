@@ -1,6 +1,7 @@
 // Shared by the Redis tests: a client per test on the shared server, with a random key prefix.
 import { randomBytes } from "node:crypto";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { type ChildProcess, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createServer } from "node:net";
 import { Redis } from "ioredis";
 
 /** A random prefix for one test's keys (the shared server is used by other helpers' tests too). */
@@ -66,3 +67,28 @@ export function child(fixture: string, args: string[]): {
     exit,
   };
 }
+
+/** A free loopback port for a private redis-server. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a private redis-server (no persistence) on `port` and resolves when it accepts connections. */
+export async function startServer(port: number): Promise<ChildProcess> {
+  const p = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Ready to accept connections")) resolve();
+    });
+    p.on("exit", (c) => reject(new Error(`redis-server exited ${String(c)}`)));
+  });
+  return p;
+}
+
