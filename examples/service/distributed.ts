@@ -2,15 +2,19 @@
  * The parts of the service that move to Redis when several processes serve it (`REDIS_URL`): the cache's
  * shared tier and its lease (goroutine/redis `store`), so a key missing everywhere is loaded from the
  * database once across all processes and a write in one process invalidates the others' in-process copies;
- * and the write-behind buffer (`writeLog`, a Redis Stream), so an acknowledged write survives a crash and
- * one process at a time writes batches to the database.
+ * the write-behind buffer (`writeLog`, a Redis Stream), so an acknowledged write survives a crash and
+ * one process at a time writes batches to the database; the per-client token buckets (`redis.Limiter`),
+ * so a client gets its limit once, not once per process; and the pricing breaker's state
+ * (`DistributedCircuitBreaker` over `redis.breakerStore`), so the processes trip, probe and close together.
  *
  * ioredis is an optional peer dependency of the library, so it is loaded here, only when Redis is used.
  */
 import type { Redis } from "ioredis";
 import * as redis from "../../src/redis/index.js";
 import type { Store } from "../../src/cache/index.js";
-import type { Distributed } from "./app.js";
+import { DistributedCircuitBreaker } from "../../src/breaker/index.js";
+import { PRICING_BREAKER, type Distributed, type LimiterLike } from "./app.js";
+import type { Quote } from "./backends.js";
 import type { Product } from "./db.js";
 
 /** The Redis-backed parts, and how to let go of them. */
@@ -31,9 +35,30 @@ export async function connect(url: string, opts: { prefix: string; limit: { r: n
   await client.connect();
   const store = recheckedLease(redis.store<Product>(client, { prefix: `${opts.prefix}:cache:` }));
   const writeLog = redis.writeLog(client, `${opts.prefix}:writes`);
+  // Limits and the breaker fail open: while Redis does not answer, each process admits requests and
+  // breaks on its own copy of the breaker's state, rather than failing every request.
+  const errors = { limiter: 0, breaker: 0 };
+  const limiter = (id: string): LimiterLike => {
+    // A client id may hold any character; a Redis key here may not hold braces (they make hash tags).
+    const l = new redis.Limiter(client, `${opts.prefix}:limit:${encodeURIComponent(id)}`, opts.limit.r, opts.limit.b, {
+      failMode: "open",
+      onError: () => void errors.limiter++,
+    });
+    return {
+      allow: () => l.allow(),
+      async retryAfter() {
+        const r = await l.reserve();
+        const wait = r.delay();
+        await r.cancel();
+        return wait;
+      },
+    };
+  };
+  const breakerStore = redis.breakerStore(client, { failMode: "open", onError: () => void errors.breaker++ });
+  const breaker = new DistributedCircuitBreaker<Quote>(breakerStore, { ...PRICING_BREAKER, name: `${opts.prefix}:pricing` });
   return {
-    parts: { store, writeLog },
-    shares: ["cache tier + lease", "write-behind log"],
+    parts: { store, writeLog, limiter, breaker },
+    shares: ["cache tier + lease", "write-behind log", "per-client limits", "pricing breaker"],
     async close() {
       await store.close?.();
       await client.quit();

@@ -90,7 +90,7 @@ async function serve(): Promise<void> {
     // Several processes (these workers, or services on other machines) act as one through Redis.
     shared = await connect(redisUrl, { prefix: process.env.SERVICE_REDIS_PREFIX ?? "catalogue", limit: opts.limit! });
     opts.distributed = shared.parts;
-    if (!cluster.isWorker) console.log(`sharing the cache tier, limits and breaker through ${redisUrl}`);
+    if (!cluster.isWorker) console.log(`sharing ${shared.shares.join(", ")} through ${redisUrl}`);
   }
   let svc: Service;
   try {

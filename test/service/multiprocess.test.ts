@@ -1,7 +1,8 @@
 // The showcase service's multi-process mode against the real Redis: `main.js --workers 2` with REDIS_URL
 // forks two processes on one port (node:cluster hands connections out round-robin) that behave as one
 // service: one database load per key between them, a write in one is what the other reads, write-behind
-// reaches SQLite, and SIGTERM to the primary drains both and exits 0.
+// reaches SQLite, a client's rate limit and the pricing breaker are one for both, and SIGTERM to the
+// primary drains both and exits 0.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -71,6 +72,8 @@ function call(url: string, method = "GET", body?: string, headers: Record<string
 interface WorkerStats {
   pid: number;
   dbQueries: number;
+  rateLimited: number;
+  pricing: { calls: number };
   rowsWritten: number;
   served: Record<string, number>;
   breaker: string;
@@ -138,5 +141,41 @@ test("the write-behind log flushes a write made just before SIGTERM to SQLite", 
     } finally {
       db.close();
     }
+  });
+});
+
+test("a client's rate limit is one limit across both processes", { skip: redis.skip }, async () => {
+  // 0.1 tokens/s and a burst of 5: whatever the machine's speed, 5 requests pass (6 after 10 s).
+  await withCluster(["--failure-rate", "0", "--limit", "0.1,5"], async ({ url }) => {
+    const t0 = performance.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await call(`${url}/products/3`, "GET", undefined, { "x-client-id": "greedy" })).status);
+    const refills = Math.floor((performance.now() - t0) / 10_000);
+    const admitted = statuses.filter((s) => s === 200).length;
+    assert.ok(admitted >= 5 && admitted <= 5 + refills, `admitted ${admitted} of 20 (two per-process buckets would admit 10)`);
+    assert.equal(statuses.filter((s) => s === 429).length, 20 - admitted);
+    const workers = await statsOfAll(url);
+    assert.ok(workers.every((w) => w.rateLimited > 0), "both processes refused the client from the shared bucket");
+  });
+});
+
+test("the pricing breaker trips once for both processes", { skip: redis.skip }, async () => {
+  // Every pricing call fails; the breaker opens after 20 failed quotes in its interval.
+  await withCluster(["--failure-rate", "1"], async ({ url }) => {
+    for (let i = 0; i < 20; i++) {
+      const page = await call(`${url}/products/${i + 1}`, "GET", undefined, { "x-client-id": `b${i}` });
+      assert.equal(page.status, 200);
+      assert.equal(page.json.degraded, true);
+    }
+    const before = await statsOfAll(url);
+    assert.deepEqual(
+      before.map((w) => w.breaker),
+      ["open", "open"],
+      "each process saw about 10 failures: only a shared breaker is open in both",
+    );
+    for (let i = 0; i < 4; i++) assert.equal((await call(`${url}/products/30`, "GET", undefined, { "x-client-id": `a${i}` })).json.degraded, true);
+    const after = await statsOfAll(url);
+    const calls = (ws: WorkerStats[]): number => ws.reduce((n, w) => n + w.pricing.calls, 0);
+    assert.equal(calls(after), calls(before), "an open breaker calls the backend from neither process");
   });
 });
