@@ -22,6 +22,8 @@
  *   refused from then on (`valid` is false; fencing checks see larger tokens).
  * - A grant's message can be lost (the subscriber reconnecting): the renewal returns the session's
  *   holders, and a waiter found among them is woken then. No waiter ever polls.
+ * - A release (or a cancelled waiter's leave) that got no answer is kept as an orphan and sent again at
+ *   each renewal until Redis has it, so a hold never outlives its release while the session lives on.
  */
 import type { Context } from "../context/index.js";
 import { afterFunc } from "../context/index.js";
@@ -292,6 +294,8 @@ export class Semaphore {
   readonly #what: string;
   readonly #holds = new Map<string, Hold>();
   readonly #waiting = new Map<string, Waiting>();
+  /** Holds and queue places whose release or leave did not reach Redis: retried at each renewal. */
+  readonly #orphans = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastRenew = 0;
 
@@ -368,8 +372,15 @@ export class Semaphore {
     if (h === undefined || h !== p) throw new Error(`redis: ${this.#fn}: release of a permit not held`);
     h.released = true;
     this.#holds.delete(h.id);
-    this.#idle();
-    const r = await this.#call(this.#rel, h.id);
+    let r: unknown;
+    try {
+      r = await this.#call(this.#rel, h.id);
+    } catch (e) {
+      this.#orphan(h.id); // released here: Redis is told at the next renewal that reaches it
+      throw e;
+    } finally {
+      this.#idle();
+    }
     if (r !== 1) {
       const e = new LeaseLostError(this.#what, h.token);
       h.ac.abort(e);
@@ -424,7 +435,7 @@ export class Semaphore {
       r = await this.#list(this.#acq, id, n, "wait");
     } catch (e) {
       this.#hub.waiters.delete(id);
-      this.#call(this.#rel, id).catch(() => undefined); // if it ran late: leave the queue again
+      this.#orphan(id); // if it ran late, or runs later: leave the queue (or give the grant back)
       throw e;
     }
     w.arrived = num(r[2]);
@@ -442,7 +453,7 @@ export class Semaphore {
           this.#hub.waiters.delete(id);
           this.#idle();
           // leave the queue; a grant that crossed this is released by the same script
-          this.#call(this.#rel, id).catch(() => undefined);
+          this.#call(this.#rel, id).catch(() => this.#orphan(id));
           w.fail(ctx.err());
         });
     try {
@@ -474,9 +485,15 @@ export class Semaphore {
     this.#timer.unref();
   }
 
-  /** Stops them when it neither holds nor waits. */
+  /** Releases `id` in Redis later (its release or leave got no answer), at the next renewal. */
+  #orphan(id: string): void {
+    this.#orphans.add(id);
+    this.#busy();
+  }
+
+  /** Stops them when it neither holds nor waits (nor owes Redis a release). */
   #idle(): void {
-    if (this.#holds.size > 0 || this.#waiting.size > 0 || this.#timer === undefined) return;
+    if (this.#holds.size > 0 || this.#waiting.size > 0 || this.#orphans.size > 0 || this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -497,6 +514,15 @@ export class Semaphore {
       return;
     }
     this.#lastRenew = Date.now();
+    for (const id of [...this.#orphans]) {
+      this.#call(this.#rel, id).then(
+        () => {
+          this.#orphans.delete(id);
+          this.#idle();
+        },
+        () => undefined,
+      );
+    }
     if (r[0] !== "1") {
       // the session had expired (the process stalled, or Redis restarted empty): holds are gone,
       // waiters queue again
