@@ -123,16 +123,37 @@ export function checkFailMode(m: unknown, fn: string): FailMode {
  * connection-level failure of ioredis; Redis's own errors (a script error) pass through unchanged.
  */
 export function timed<T>(p: Promise<T>, timeout: number, what: string): Promise<T> {
+  return timedMap(p, timeout, what, identity as (v: unknown) => T, undefined);
+}
+
+const identity = (v: unknown): unknown => v;
+
+/**
+ * {@link timed}, resolving with `map(answer)`; a failure (timeout, connection, Redis error) goes to
+ * `fail` when given — it returns the value to resolve with, or throws — else rejects. One promise per
+ * call besides ioredis's: the hot path of `allow`.
+ */
+export function timedMap<A, T>(p: Promise<A>, timeout: number, what: string, map: (v: A) => T, fail: ((e: unknown) => T) | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const e = sweeperOf(timeout).add(() => reject(new UnavailableError(what, timeout)));
+    const failed = (e: unknown): void => {
+      if (fail === undefined) return reject(e);
+      try {
+        resolve(fail(e));
+      } catch (e2) {
+        reject(e2);
+      }
+    };
+    const d = sweeperOf(timeout).add(() => failed(new UnavailableError(what, timeout)));
     p.then(
       (v) => {
-        e.settled = true;
-        resolve(v);
+        if (d.settled) return;
+        d.settled = true;
+        resolve(map(v));
       },
       (err: unknown) => {
-        e.settled = true;
-        reject(isConnectionError(err) ? new UnavailableError(what, timeout, err) : err);
+        if (d.settled) return;
+        d.settled = true;
+        failed(isConnectionError(err) ? new UnavailableError(what, timeout, err) : err);
       },
     );
   });

@@ -54,6 +54,46 @@ export interface GroupOptions extends RedisOptions {
   decode?: (s: string) => unknown;
 }
 
+/**
+ * One subscriber connection per client for every Group on it (a duplicate, made at first use, ended
+ * with the client): each Group subscribes its channel once and filters the messages by channel.
+ */
+class FlightHub {
+  readonly handlers = new Set<(ch: string, msg: string) => void>();
+  readonly #channels = new Map<string, Promise<void>>();
+  #sub: Client | undefined;
+  constructor(private readonly client: Client) {}
+
+  subscribe(channel: string): Promise<void> {
+    let p = this.#channels.get(channel);
+    if (p !== undefined) return p;
+    if (this.#sub === undefined) {
+      const sub = (this.#sub = this.client.duplicate());
+      sub.on("error", () => undefined);
+      sub.on("message", (ch: string, msg: string) => {
+        for (const h of this.handlers) h(ch, msg);
+      });
+      this.client.once("end", () => sub.disconnect());
+    }
+    p = this.#sub.subscribe(channel).then(
+      () => undefined,
+      (e: unknown) => {
+        this.#channels.delete(channel);
+        throw e;
+      },
+    );
+    this.#channels.set(channel, p);
+    return p;
+  }
+}
+
+const flightHubs = new WeakMap<Client, FlightHub>();
+function flightHubOf(client: Client): FlightHub {
+  let h = flightHubs.get(client);
+  if (h === undefined) flightHubs.set(client, (h = new FlightHub(client)));
+  return h;
+}
+
 /** A flight's outcome as stored and published. */
 type Outcome = { v: unknown } | { e: { name: string; message: string } };
 
@@ -162,24 +202,21 @@ export class Group<T = unknown> {
 
   #listen(): Promise<void> {
     if (this.#ready !== undefined) return this.#ready;
-    const sub = this.#client.duplicate();
-    sub.on("error", () => undefined);
-    sub.on("message", (_ch: string, msg: string) => {
-      const nl = msg.indexOf("\n");
-      const f = this.#follows.get(msg.slice(0, nl));
-      if (f !== undefined) f.resolve(msg.slice(nl + 1));
+    const hub = flightHubOf(this.#client);
+    hub.handlers.add(this.#onMessage);
+    this.#ready = hub.subscribe(this.#channel).catch((e: unknown) => {
+      this.#ready = undefined;
+      throw e;
     });
-    this.#client.once("end", () => sub.disconnect());
-    this.#ready = sub.subscribe(this.#channel).then(
-      () => undefined,
-      (e: unknown) => {
-        this.#ready = undefined;
-        sub.disconnect();
-        throw e;
-      },
-    );
     return this.#ready;
   }
+
+  readonly #onMessage = (ch: string, msg: string): void => {
+    if (ch !== this.#channel) return;
+    const nl = msg.indexOf("\n");
+    const f = this.#follows.get(msg.slice(0, nl));
+    if (f !== undefined) f.resolve(msg.slice(nl + 1));
+  };
 
   #t<R>(p: Promise<R>): Promise<R> {
     return timed(p, this.#timeout, `redis.Group ${JSON.stringify(this.#prefix)}`);

@@ -37,6 +37,7 @@ import {
   checkTimeout,
   num,
   timed,
+  timedMap,
 } from "./conn.js";
 import { type Client, commands } from "./store.js";
 
@@ -378,8 +379,8 @@ export class Limiter implements AsyncRateLimiter {
   #take(n: number): Promise<boolean> {
     if (this.#limit === Inf) return Promise.resolve(true);
     if (n > this.#burst) return Promise.resolve(false);
-    // no async function here: allow is the hot path, one promise fewer per decision
-    return this.#takeRun(n, "", "").then(isOne, this.#takeFailed);
+    // allow is the hot path: the answer is mapped, and fail-open applied, inside the one wrapper promise
+    return timedMap(this.#takeCmd(this.#key, this.#limit, this.#burst, n, "", ""), this.#timeout, this.#what, isOne, this.#takeFailed);
   }
 
   readonly #takeFailed = (e: unknown): boolean => this.#failed(e, true);

@@ -108,15 +108,15 @@ describe("redis coordination: faults on a private server", { skip }, () => {
       ]);
       for (const r of results) {
         assert.ok(r.error instanceof redis.UnavailableError, `a clear error: ${String(r.error)}`);
-        assert.ok(r.ms < T + 150, `within the timeout: ${r.ms.toFixed(0)} ms`);
+        assert.ok(r.ms < T + 400, `within the timeout: ${r.ms.toFixed(0)} ms`);
       }
       assert.equal(downstream, 0, "fail-closed breaker: fn is not called");
       const w = await waiting;
       assert.ok(w.error instanceof redis.UnavailableError, "the queued waiter fails at its next renewal");
-      assert.ok(w.ms < 3 * T + T + 300, `the waiter gave up within a renewal period + timeout: ${w.ms.toFixed(0)} ms`);
+      assert.ok(w.ms < 3 * T + T + 800, `the waiter gave up within a renewal period + timeout: ${w.ms.toFixed(0)} ms`);
       const o = await timing(open.allow());
       assert.equal(o.value, true, "fail-open admits");
-      assert.ok(o.ms < T + 150);
+      assert.ok(o.ms < T + 400);
       assert.ok(errors[0] instanceof redis.UnavailableError, "and reports the error");
       assert.equal((await timing(cbOpen.execute(() => ++downstream))).value, 1, "fail-open breaker: a per-process breaker lets it through");
       void held;
@@ -134,7 +134,7 @@ describe("redis coordination: faults on a private server", { skip }, () => {
     await new Promise((r) => server.once("exit", r));
     const r = await timing(lim.allow());
     assert.ok(r.error instanceof redis.UnavailableError);
-    assert.ok(r.ms < T + 150, `within the timeout: ${r.ms.toFixed(0)} ms`);
+    assert.ok(r.ms < T + 400, `within the timeout: ${r.ms.toFixed(0)} ms`);
     server = await startServer(port);
     assert.equal(await new redis.Limiter(client, "k-lim", 10, 5, { timeout: 3000 }).allow(), true);
   });
