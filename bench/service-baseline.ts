@@ -85,7 +85,7 @@ const breaker = {
 class BackendError extends Error {}
 
 async function backend<T>(signal: AbortSignal, latency: number, failures: number, answer: T): Promise<T> {
-  await delay(latency * (0.5 + Math.random()), undefined, { signal });
+  await delay(Math.max(1, Math.round(latency * (0.5 + Math.random()))), undefined, { signal }); // as backends.ts
   if (Math.random() < failures) throw new BackendError("503 service unavailable");
   return answer;
 }
