@@ -17,8 +17,9 @@
  * `shutdown()` stops accepting, drains the requests in flight, flushes write-behind and closes the database.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Server as NetServer, type AddressInfo } from "node:net";
 import { LRUCache } from "lru-cache";
+import { go } from "../../src/index.js";
 import * as context from "../../src/context/index.js";
 import * as errgroup from "../../src/errgroup/index.js";
 import * as sync from "../../src/sync/index.js";
@@ -26,16 +27,18 @@ import * as time from "../../src/time/index.js";
 import * as rate from "../../src/rate/index.js";
 import * as backoff from "../../src/backoff/index.js";
 import * as breaker from "../../src/breaker/index.js";
-import { Cache } from "../../src/cache/index.js";
+import { Cache, type Store, type WriteLog } from "../../src/cache/index.js";
 import { Pool } from "../../src/pool/index.js";
 import * as debug from "../../src/debug/index.js";
 import { Catalogue, type Product } from "./db.js";
-import { inventory, pricing, type BackendOptions, type Quote } from "./backends.js";
+import { BackendError, inventory, pricing, type BackendOptions, type Quote } from "./backends.js";
 
 /** Shared-tier parts that move to Redis when the service runs as several processes. */
 export interface Distributed {
   /** The cache's shared tier and lease (redis.store). */
-  store?: ConstructorParameters<typeof Cache<number, Product>>[0]["store"];
+  store?: Store<Product>;
+  /** A durable write-behind log that one process at a time flushes to the database (redis.writeLog). */
+  writeLog?: WriteLog;
   /** A per-client limiter shared by every process (redis.Limiter), keyed by client id. */
   limiter?: (client: string) => LimiterLike;
   /** The pricing breaker shared by every process (a DistributedCircuitBreaker). */
@@ -87,6 +90,8 @@ export interface Service {
 }
 
 export interface Stats {
+  /** The process that answered (several serve one port with `--workers N`). */
+  pid: number;
   requests: number;
   inFlight: number;
   served: Record<string, number>;
@@ -97,7 +102,8 @@ export interface Stats {
   cancelledByClient: number;
   cache: ReturnType<Cache<number, Product>["stats"]>;
   breaker: string;
-  pricing: { calls: number; failures: number };
+  /** Calls that reached the pricing backend, and pages served without a quote, by why. */
+  pricing: { calls: number; failures: number; degraded: { refused: number; failed: number; errors: number } };
   jobs: { started: number; finished: number; warmed: number };
 }
 
@@ -113,6 +119,19 @@ class HttpError extends Error {
 }
 
 const PRODUCT = /^\/products\/(\d+)$/;
+
+/**
+ * The pricing backend's breaker: it opens when at least 20 calls in a 10 s interval failed more often
+ * than not, lets one probe through after 2 s, and closes when that probe succeeds. (A shared breaker in
+ * the multi-process mode uses the same settings.)
+ */
+export const PRICING_BREAKER: breaker.Settings = {
+  name: "pricing",
+  maxRequests: 1,
+  interval: 10 * time.Second,
+  timeout: 2 * time.Second,
+  readyToTrip: (c) => c.requests >= 20 && c.totalFailures / c.requests > 0.5,
+};
 
 /** Starts the service; resolves once it listens. */
 export async function startService(opts: ServiceOptions = {}): Promise<Service> {
@@ -134,20 +153,12 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     staleTtl: 30 * time.Second,
     negativeTtl: time.Second,
     writePolicy: "behind",
-    writeBehind: { maxBatch: 100, maxDelay: 50 },
+    writeBehind: { maxBatch: 100, maxDelay: 50, ...(dist.writeLog ? { durable: dist.writeLog } : {}) },
     max: 10_000,
     ...(dist.store ? { store: dist.store, lease: { ttl: 2 * time.Second } } : {}),
   });
 
-  const localBreaker = new breaker.CircuitBreaker<Quote>({
-    name: "pricing",
-    maxRequests: 1,
-    interval: 10 * time.Second,
-    timeout: 2 * time.Second,
-    // Trip when at least 20 calls in the interval failed more often than not.
-    readyToTrip: (c) => c.requests >= 20 && c.totalFailures / c.requests > 0.5,
-  });
-  const pricingBreaker: BreakerLike = dist.breaker ?? localBreaker;
+  const pricingBreaker: BreakerLike = dist.breaker ?? new breaker.CircuitBreaker<Quote>(PRICING_BREAKER);
 
   // Per-client limiters, the least recently seen forgotten first.
   const limiters = new LRUCache<string, LimiterLike>({ max: 10_000 });
@@ -179,7 +190,14 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   const jobs = { started: 0, finished: 0, warmed: 0 };
   let closing = false;
 
-  /** A quote, retried with backoff inside the breaker; undefined (degraded) when the breaker is open. */
+  /** Quotes given up: refused by the open breaker, failed after every try, or failed otherwise. */
+  const quotes = { refused: 0, failed: 0, errors: 0 };
+
+  /**
+   * A quote, retried with backoff inside the breaker. The page does not need it: undefined (a degraded
+   * page at list price) when the breaker is open, the retries ran out or the breaker itself failed; only
+   * the request's own end (deadline, client gone) fails the request.
+   */
   async function quote(ctx: context.Context, id: number): Promise<Quote | undefined> {
     try {
       return await pricingBreaker.execute(() =>
@@ -189,8 +207,12 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
         }),
       );
     } catch (err) {
-      if (err === breaker.ErrOpenState || err === breaker.ErrTooManyRequests) return undefined;
-      throw err;
+      const ended = ctx.err();
+      if (ended) throw ended;
+      if (err === breaker.ErrOpenState || err === breaker.ErrTooManyRequests) quotes.refused++;
+      else if (err instanceof BackendError) quotes.failed++;
+      else quotes.errors++; // e.g. a shared breaker whose store did not answer
+      return undefined;
     }
   }
 
@@ -251,6 +273,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
 
   async function stats(): Promise<Stats> {
     return {
+      pid: process.pid,
       requests: counters.requests,
       inFlight: counters.inFlight,
       served: { ...served },
@@ -261,7 +284,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
       cancelledByClient: counters.cancelledByClient,
       cache: cache.stats(),
       breaker: await pricingBreaker.state(),
-      pricing: { calls: pricingApi.calls, failures: pricingApi.failures },
+      pricing: { calls: pricingApi.calls, failures: pricingApi.failures, degraded: { ...quotes } },
       jobs: { ...jobs },
     };
   }
@@ -280,7 +303,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     throw new HttpError(404, "not found");
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveHTTP(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/metrics" || path.startsWith("/debug/")) {
       debugHandler(req, res);
@@ -344,7 +367,9 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     inFlight.done();
   }
 
-  const server = createServer((req, res) => void handle(req, res));
+  // One goroutine per request, as Go's net/http serves each: the timeline and the goroutine profile
+  // show every request in flight and what it waits on.
+  const server = createServer((req, res) => go(serveHTTP, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
@@ -359,12 +384,20 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     stats,
     shutdown(drain = 10 * time.Second) {
       shut ??= (async () => {
-        closing = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        closing = true; // from now on every answer says Connection: close
+        // Stop accepting connections, but do not close the idle keep-alive ones yet (http.Server's
+        // close would): a client may have sent its next request on one already, and closing it now
+        // would reset that request unread. Until the drain ends, such a request is served (and its
+        // connection closed after the answer), so a busy client sees an answer, then a refused connect.
+        const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
         // Drain: every accepted request finishes, or the drain deadline passes.
         const [dctx, dcancel] = context.withTimeout(context.background(), drain);
-        await Promise.race([inFlight.wait(), dctx.done().recv()]);
+        const drained = async (): Promise<void> => {
+          while (counters.inFlight > 0 && dctx.err() === undefined) await Promise.race([inFlight.wait(), dctx.done().recv()]);
+        };
+        await drained();
+        server.closeIdleConnections();
+        await drained(); // requests that came in on those connections meanwhile
         dcancel();
         server.closeAllConnections();
         await closed;

@@ -9,7 +9,7 @@ import * as time from "../../src/time/index.js";
 
 /** How a simulated backend behaves. */
 export interface BackendOptions {
-  /** Mean latency in ms (each call takes 0.5×–1.5× of it). */
+  /** Mean latency in ms (each call takes 0.5×–1.5× of it, in whole ms, at least 1). */
   latency: number;
   /** Share of calls that fail, 0..1. */
   failureRate: number;
@@ -37,7 +37,11 @@ export class Backend<T> {
   async call(ctx: Context, id: number): Promise<T> {
     this.calls++;
     const { latency, failureRate } = this.options;
-    const wait = latency * (0.5 + Math.random());
+    // Whole milliseconds, as a timer can honour them: a fractional wait costs the library's timers up to
+    // ~1 ms more (they never fire early, so the fraction left after Node's whole-ms setTimeout is waited
+    // for by a second one) and node:timers ~0.5 ms less (Node drops the fraction), which would make the
+    // simulated latency, not the service, differ between this service and the baseline.
+    const wait = Math.max(1, Math.round(latency * (0.5 + Math.random())));
     const ok = await select([recv(time.after(wait), () => true), recv(ctx.done(), () => false)]);
     if (!ok) throw ctx.err() ?? new Error("cancelled");
     if (Math.random() < failureRate) {

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startService, type Service, type ServiceOptions } from "../../examples/service/app.js";
@@ -143,4 +144,30 @@ test("the background warm job loads every product at most 4 at a time", async ()
     const s = await svc.stats();
     assert.equal(s.jobs.warmed, 100);
   });
+});
+
+test("a request sent on an idle keep-alive connection during shutdown is answered, not reset", async () => {
+  const svc = await startService({ pricing: { latency: 300, failureRate: 0 }, inventory: { latency: 300, failureRate: 0 } });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> =>
+    new Promise((resolve, reject) => {
+      const req = request(`${svc.url}${path}`, { agent, headers: { "x-client-id": "keepalive" } }, (res) => {
+        res.resume();
+        res.once("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, reused: req.reusedSocket }));
+      });
+      req.once("error", reject);
+      req.end();
+    });
+  try {
+    assert.equal((await get("/stats")).status, 200); // the agent's one connection is now idle
+    const slow = getJson(`${svc.url}/products/1`, { "x-client-id": "slow" }); // keeps the drain going
+    await until(async () => (await svc.stats()).inFlight === 1, "the slow request to arrive");
+    const stopped = svc.shutdown();
+    const late = await get("/products/2");
+    assert.deepEqual(late, { status: 200, connection: "close", reused: true });
+    assert.equal((await slow).status, 200);
+    await stopped;
+  } finally {
+    agent.destroy();
+  }
 });
