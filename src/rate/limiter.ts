@@ -291,10 +291,11 @@ export class Limiter implements RateLimiter {
    * ```ts
    * import * as context from "goroutine/context";
    * import { Limiter } from "goroutine/rate";
-   * const lim = new Limiter(100, 1);
-   * const [ctx, cancel] = context.withTimeout(context.background(), 5);
+   * import * as time from "goroutine/time";
+   * const lim = new Limiter(0.5, 1); // a token every 2 s
+   * const [ctx, cancel] = context.withTimeout(context.background(), time.Second);
    * await lim.waitN(ctx, 1); // the burst token: at once
-   * const err = await lim.waitN(ctx, 1).catch((e: unknown) => (e as Error).message); // next token in 10 ms > 5 ms
+   * const err = await lim.waitN(ctx, 1).catch((e: unknown) => (e as Error).message); // next token in 2 s > 1 s
    * console.log(err); // "rate: Wait(n=1) would exceed context deadline"
    * cancel();
    * ```
