@@ -24,6 +24,8 @@
  * the two backends (V8's continuation-preserved data, or AsyncLocalStorage) and what each costs.
  */
 import { writeSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { channel } from "node:diagnostics_channel";
 import * as gls from "./gls.js";
 import { monoNow } from "./clock.js";
@@ -839,11 +841,27 @@ function installDeadlockHook(): void {
 
 /**
  * Whether the main module is still being evaluated: an ES module's top level is suspended in an `await`.
- * Node keeps an 'exit' listener named `handleProcessExit` for exactly that time (it turns an unsettled
- * top-level await into exit code 13; the same name from Node 14 to 24). A CommonJS main, or a build
- * that hides the name, counts as finished once its synchronous code has run.
+ * Two signs, either of which says "pending":
+ * - Node 20 keeps an 'exit' listener named `handleProcessExit` for exactly that time (it turns an
+ *   unsettled top-level await into exit code 13). Node 22 and 24 decide that in C++ and have no listener.
+ * - So on every line the main thread also asks the module loader: `import()` of the entry module settles
+ *   only once its evaluation has finished (the module is already in the loader's map, so it is not run
+ *   again). Armed at load, before the entry module's body starts. Not armed for a CommonJS entry
+ *   (`process.mainModule` set: its body is synchronous), on worker threads (whose argv names the main
+ *   thread's script) or without a script (`node -e`, the REPL); an entry the loader cannot import again
+ *   (a path without extension) settles as rejected and counts as finished, as it did before.
  */
+let mainEvaluated = true;
+if (isMainThread && process.argv[1] !== undefined && (process as { mainModule?: unknown }).mainModule === undefined) {
+  mainEvaluated = false;
+  const finished = (): void => {
+    mainEvaluated = true;
+  };
+  import(pathToFileURL(process.argv[1]).href).then(finished, finished);
+}
+
 function mainModulePending(): boolean {
+  if (!mainEvaluated) return true;
   for (const f of process.listeners("exit")) if (f.name === "handleProcessExit") return true;
   return false;
 }
