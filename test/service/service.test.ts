@@ -9,6 +9,20 @@ import { join } from "node:path";
 import { startService, type Service, type ServiceOptions } from "../../examples/service/app.js";
 import { Catalogue } from "../../examples/service/db.js";
 
+/**
+ * better-sqlite3 12.11.1 (the version this project pins) aborts Node 24 when a Statement is finalized after
+ * the environment is gone (`RemoveEnvironmentCleanupHook: Assertion (env) != nullptr`, an upstream bug:
+ * WiseLibs/better-sqlite3#1515), which kills this file's process at exit. CI runs this suite on Node 20 and
+ * 22 (.ci/run); on 24 it is skipped with this reason rather than reported as a crash of ours.
+ */
+const sqliteOnThisNode: string | false =
+  Number(process.versions.node.split(".")[0]) >= 24
+    ? "better-sqlite3 12.11.1 aborts Node 24 at exit (WiseLibs/better-sqlite3#1515); runs on Node 20 and 22"
+    : false;
+function it(name: string, fn: () => Promise<void>): void {
+  test(name, { skip: sqliteOnThisNode }, fn);
+}
+
 async function withService(opts: ServiceOptions, fn: (svc: Service) => Promise<void>): Promise<void> {
   const svc = await startService({ pricing: { latency: 1, failureRate: 0 }, inventory: { latency: 1, failureRate: 0 }, ...opts });
   try {
@@ -32,7 +46,7 @@ async function until(cond: () => Promise<boolean>, what: string, ms = 5000): Pro
   }
 }
 
-test("a product page joins the database row with a quote and a stock level", async () => {
+it("a product page joins the database row with a quote and a stock level", async () => {
   await withService({}, async (svc) => {
     const { status, body } = await getJson(`${svc.url}/products/42`);
     assert.equal(status, 200);
@@ -45,7 +59,7 @@ test("a product page joins the database row with a quote and a stock level", asy
   });
 });
 
-test("a stampede on a cold key costs the database one query", async () => {
+it("a stampede on a cold key costs the database one query", async () => {
   await withService({}, async (svc) => {
     const before = (await svc.stats()).dbQueries;
     const all = await Promise.all(Array.from({ length: 200 }, (_, i) => getJson(`${svc.url}/products/7`, { "x-client-id": `c${i}` })));
@@ -54,7 +68,7 @@ test("a stampede on a cold key costs the database one query", async () => {
   });
 });
 
-test("a client over its limit gets 429 with Retry-After", async () => {
+it("a client over its limit gets 429 with Retry-After", async () => {
   await withService({ limit: { r: 0.5, b: 2 } }, async (svc) => {
     const h = { "x-client-id": "greedy" };
     assert.equal((await getJson(`${svc.url}/products/1`, h)).status, 200);
@@ -67,7 +81,7 @@ test("a client over its limit gets 429 with Retry-After", async () => {
   });
 });
 
-test("the request deadline reaches every goroutine the request starts: 504 when a backend is slower", async () => {
+it("the request deadline reaches every goroutine the request starts: 504 when a backend is slower", async () => {
   await withService({ inventory: { latency: 2000, failureRate: 0 } }, async (svc) => {
     const t0 = performance.now();
     const r = await getJson(`${svc.url}/products/3`, { "x-timeout-ms": "50" });
@@ -76,7 +90,7 @@ test("the request deadline reaches every goroutine the request starts: 504 when 
   });
 });
 
-test("a client that disconnects cancels its request's context", async () => {
+it("a client that disconnects cancels its request's context", async () => {
   await withService({ inventory: { latency: 5000, failureRate: 0 } }, async (svc) => {
     const ac = new AbortController();
     const pending = fetch(`${svc.url}/products/5`, { signal: ac.signal }).catch((e: unknown) => e);
@@ -88,7 +102,7 @@ test("a client that disconnects cancels its request's context", async () => {
   });
 });
 
-test("a failing pricing backend trips the breaker and pages are served degraded", async () => {
+it("a failing pricing backend trips the breaker and pages are served degraded", async () => {
   await withService({ pricing: { latency: 1, failureRate: 1 } }, async (svc) => {
     for (let i = 0; i < 25; i++) await getJson(`${svc.url}/products/${i + 1}`, { "x-client-id": `b${i}` });
     const s = await svc.stats();
@@ -101,7 +115,7 @@ test("a failing pricing backend trips the breaker and pages are served degraded"
   });
 });
 
-test("writes go to the cache at once and to SQLite by write-behind, flushed on shutdown", async () => {
+it("writes go to the cache at once and to SQLite by write-behind, flushed on shutdown", async () => {
   const dir = mkdtempSync(join(tmpdir(), "svc-test-"));
   try {
     const dbPath = join(dir, "c.db");
@@ -125,7 +139,7 @@ test("writes go to the cache at once and to SQLite by write-behind, flushed on s
   }
 });
 
-test("shutdown under load answers every request it accepted", async () => {
+it("shutdown under load answers every request it accepted", async () => {
   // Backends slow enough that all 100 requests are accepted before shutdown begins.
   const svc = await startService({ pricing: { latency: 400, failureRate: 0 }, inventory: { latency: 400, failureRate: 0 } });
   const inflight = Array.from({ length: 100 }, (_, i) => getJson(`${svc.url}/products/${(i % 40) + 1}`, { "x-client-id": `s${i}` }));
@@ -136,7 +150,7 @@ test("shutdown under load answers every request it accepted", async () => {
   await assert.rejects(fetch(`${svc.url}/products/1`), "a stopped service accepts no connection");
 });
 
-test("the background warm job loads every product at most 4 at a time", async () => {
+it("the background warm job loads every product at most 4 at a time", async () => {
   await withService({ products: 100 }, async (svc) => {
     const r = await fetch(`${svc.url}/jobs/warm`, { method: "POST" });
     assert.equal(r.status, 202);
@@ -146,7 +160,7 @@ test("the background warm job loads every product at most 4 at a time", async ()
   });
 });
 
-test("a request sent on an idle keep-alive connection during shutdown is answered, not reset", async () => {
+it("a request sent on an idle keep-alive connection during shutdown is answered, not reset", async () => {
   const svc = await startService({ pricing: { latency: 300, failureRate: 0 }, inventory: { latency: 300, failureRate: 0 } });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const get = (path: string): Promise<{ status: number; connection: string | undefined; reused: boolean }> =>
