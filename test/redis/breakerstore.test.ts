@@ -1,13 +1,13 @@
 // redis.breakerStore under goroutine/breaker's DistributedCircuitBreaker: one breaker across clients and
 // across real processes — at half-open exactly maxRequests calls reach the downstream.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { DistributedCircuitBreaker } from "../../src/breaker/index.js";
 import * as redis from "../../src/redis/index.js";
 import { redisUrl } from "../support/services.js";
-import { child, cleanup, prefix } from "./support.js";
+import { child, clients, prefix } from "./support.js";
 
 const { url, skip } = redisUrl();
 const worker = fileURLToPath(new URL("./fixtures/worker.js", import.meta.url));
@@ -20,18 +20,11 @@ async function halfOpen(c: Redis, name: string): Promise<void> {
 }
 
 describe("redis.breakerStore", { skip }, () => {
+  const p = prefix();
+  const cs = clients(url, 2, `{gobreaker:${p}`);
   let a: Redis;
   let b: Redis;
-  const p = prefix();
-  before(() => {
-    a = new Redis(url!);
-    b = new Redis(url!);
-  });
-  after(async () => {
-    await cleanup(a, `{gobreaker:${p}`);
-    a.disconnect();
-    b.disconnect();
-  });
+  before(() => ([a, b] = cs as [Redis, Redis]));
 
   test("two clients share one breaker: a trip in one is seen by the other", async () => {
     const name = `${p}share`;

@@ -1,30 +1,23 @@
 // redis.Group: singleflight across clients and real processes; errors reach every caller; a leader
 // that is SIGKILLed mid-flight is replaced after its lease.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import * as redis from "../../src/redis/index.js";
 import { redisUrl } from "../support/services.js";
-import { child, cleanup, prefix } from "./support.js";
+import { child, clients, prefix } from "./support.js";
 
 const { url, skip } = redisUrl();
 const worker = fileURLToPath(new URL("./fixtures/worker.js", import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("redis.Group", { skip }, () => {
+  const p = prefix();
+  const cs = clients(url, 2, `{${p}`);
   let a: Redis;
   let b: Redis;
-  const p = prefix();
-  before(() => {
-    a = new Redis(url!);
-    b = new Redis(url!);
-  });
-  after(async () => {
-    await cleanup(a, `{${p}`);
-    a.disconnect();
-    b.disconnect();
-  });
+  before(() => ([a, b] = cs as [Redis, Redis]));
 
   test("two clients, 200 concurrent callers: one execution, everyone gets its value", async () => {
     const ga = new redis.Group<number>(a, `${p}g1`);

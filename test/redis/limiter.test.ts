@@ -10,7 +10,7 @@ import * as context from "../../src/context/index.js";
 import * as rate from "../../src/rate/index.js";
 import * as redis from "../../src/redis/index.js";
 import { redisUrl } from "../support/services.js";
-import { child, cleanup, prefix } from "./support.js";
+import { child, cleanup, clients, prefix } from "./support.js";
 
 const { url, skip } = redisUrl();
 const num = (s: string): number => (s === "inf" ? Infinity : s === "-inf" ? -Infinity : Number(s));
@@ -21,18 +21,11 @@ type Pinned = { at(t: number, n: number): Promise<string[]> };
 type Op = { kind: "take" | "reserve" | "tokens"; dt: number; n: number } | { kind: "cancel"; dt: number; i: number };
 
 describe("redis.Limiter", { skip }, () => {
+  const p = prefix();
+  const cs = clients(url, 2, `{${p}`);
   let a: Redis;
   let b: Redis;
-  const p = prefix();
-  before(() => {
-    a = new Redis(url!);
-    b = new Redis(url!);
-  });
-  after(async () => {
-    await cleanup(a, `{${p}`);
-    a.disconnect();
-    b.disconnect();
-  });
+  before(() => ([a, b] = cs as [Redis, Redis]));
 
   test("the Lua bucket equals goroutine/rate's Limiter for any sequence of take, reserve, cancel and tokens", async () => {
     const op: fc.Arbitrary<Op> = fc.oneof(

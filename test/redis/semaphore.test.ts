@@ -1,7 +1,7 @@
 // redis.Semaphore and redis.Mutex on the shared standalone Redis: Go's weighted-semaphore rules across
 // clients, FIFO hand-off by Redis, cancellation, leases, fencing tokens; real processes contending, and
 // a holder SIGKILLed.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate as tick } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import * as context from "../../src/context/index.js";
 import * as redis from "../../src/redis/index.js";
 import { redisUrl } from "../support/services.js";
-import { child, cleanup, prefix } from "./support.js";
+import { child, clients, prefix } from "./support.js";
 
 const { url, skip } = redisUrl();
 const worker = fileURLToPath(new URL("./fixtures/worker.js", import.meta.url));
@@ -25,21 +25,12 @@ redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
 describe("redis.Semaphore and Mutex", { skip }, () => {
+  const p = prefix();
+  const cs = clients(url, 3, `{${p}`);
   let a: Redis;
   let b: Redis;
   let c: Redis;
-  const p = prefix();
-  before(() => {
-    a = new Redis(url!);
-    b = new Redis(url!);
-    c = new Redis(url!);
-  });
-  after(async () => {
-    await cleanup(a, `{${p}`);
-    a.disconnect();
-    b.disconnect();
-    c.disconnect();
-  });
+  before(() => ([a, b, c] = cs as [Redis, Redis, Redis]));
 
   test("Mutex: one holder; tryAcquire does not wait; tokens grow; a double release throws", async () => {
     const ma = new redis.Mutex(a, `${p}mu`);

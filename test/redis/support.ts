@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { type ChildProcess, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createServer } from "node:net";
+import { after, before } from "node:test";
 import { Redis } from "ioredis";
 
 /** A random prefix for one test's keys (the shared server is used by other helpers' tests too). */
@@ -15,6 +16,23 @@ export async function cleanup(client: Redis, p: string): Promise<void> {
   const tagged = await client.keys(`{${p}*`);
   const all = [...keys, ...tagged];
   if (all.length > 0) await client.del(...all);
+}
+
+/**
+ * `n` clients of the server at `url` for the enclosing describe block: connected before its tests, and
+ * after them the keys under `keys` are deleted and every client disconnected. Read them inside tests.
+ */
+export function clients(url: string | undefined, n: number, keys: string): Redis[] {
+  const cs: Redis[] = [];
+  before(() => {
+    for (let i = 0; i < n; i++) cs.push(new Redis(url!));
+  });
+  after(async () => {
+    const [first] = cs;
+    if (first !== undefined) await cleanup(first, keys);
+    for (const c of cs) c.disconnect();
+  });
+  return cs;
 }
 
 /** Starts `node <fixture> ...args`, collecting stdout lines; `line(re)` resolves at the first match. */
